@@ -1,0 +1,223 @@
+"""The command line: ``card-reader inspect | batch | eval``.
+
+Errors map to exit codes in one place (``CardReaderError.exit_code``): 0 ok, 2 usage, 3 bad input,
+4 configuration, 5 OCR engine, 6 processing, 1 anything else. Logging goes to stderr, masked, and is
+silenced by ``--quiet``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from . import __version__
+from .batch import discover_cases, run_batch
+from .errors import CardReaderError
+from .evaluate import Report, evaluate
+from .models import CardFailure, CardResult, CheckStatus, Severity
+from .pipeline import CardReader, load_submission
+from .store import JsonlStore
+
+STATUS_STYLE = {
+    CheckStatus.MATCH: "green", CheckStatus.MISMATCH: "bold red", CheckStatus.PROBABLE_TYPO: "yellow",
+    CheckStatus.PLACEHOLDER: "cyan", CheckStatus.UNREADABLE: "magenta", CheckStatus.NOT_ON_CARD: "dim",
+}
+SEVERITY_STYLE = {Severity.INFO: "cyan", Severity.WARNING: "yellow", Severity.ERROR: "bold red"}
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.verbose, args.quiet)
+    console = Console(stderr=False)
+    try:
+        return args.handler(args, console)
+    except CardReaderError as exc:
+        Console(stderr=True).print(f"[bold red]error[/] [{exc.code}]: {exc}", markup=True, highlight=False)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="card-reader", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"card-reader {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each stage (PHI is masked)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="log nothing but errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inspect = commands.add_parser("inspect", help="read one card and show it for staff")
+    inspect.add_argument("front", type=Path)
+    inspect.add_argument("back", type=Path, nargs="?")
+    inspect.add_argument("--typed", type=Path, help="the typed form (ClientSubmission JSON)")
+    inspect.add_argument("--json", action="store_true", help="print the CardResult JSON")
+    inspect.add_argument("--debug-dir", type=Path, help="write each stage as an image here")
+    inspect.set_defaults(handler=_inspect)
+
+    batch = commands.add_parser("batch", help="read every card folder in DIR into a JSON-lines file")
+    batch.add_argument("directory", type=Path)
+    batch.add_argument("--out", type=Path, required=True)
+    batch.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    batch.set_defaults(handler=_batch)
+
+    ev = commands.add_parser("eval", help="measure accuracy on card folders holding expected.json")
+    ev.add_argument("directory", type=Path)
+    ev.add_argument("--workers", type=int, default=None)
+    ev.add_argument("--out", type=Path, help="also write the results as JSON lines")
+    ev.add_argument("--json", type=Path, help="write the report as JSON")
+    ev.add_argument("--show-cards", action="store_true", help="print a line per card")
+    ev.set_defaults(handler=_eval)
+    return parser
+
+
+def _configure_logging(verbose: bool, quiet: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("card_reader")
+    logger.addHandler(handler)
+    logger.setLevel(logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING)
+
+
+def _inspect(args: argparse.Namespace, console: Console) -> int:
+    typed = load_submission(args.typed) if args.typed else None
+    result = CardReader().read(args.front, args.back, typed, case=args.front.parent.name,
+                               debug_dir=args.debug_dir)
+    if args.json:
+        print(result.model_dump_json(indent=2))
+    else:
+        _show_card(result, console)
+        if args.debug_dir:
+            console.print(f"stage images written to {args.debug_dir}")
+    return 0
+
+
+def _show_card(result: CardResult, console: Console) -> None:
+    console.print(f"[bold]Payer[/]: {result.payer.name} ({result.payer.id}, confidence {result.payer.confidence:.2f})")
+    fields = Table(title="Read from the card", show_lines=False)
+    for column in ("field", "value", "portal", "confidence", "side", "label"):
+        fields.add_column(column)
+    for name, reading in result.fields.items():
+        fields.add_row(name, reading.value, reading.portal_value or "", f"{reading.confidence:.2f}", reading.side,
+                       reading.label or "")
+    console.print(fields)
+    if result.checks:
+        checks = Table(title="Typed vs card")
+        for column in ("field", "typed", "read", "status", "detail"):
+            checks.add_column(column)
+        for c in result.checks:
+            style = STATUS_STYLE[c.status]
+            checks.add_row(c.field, c.typed or "", c.read or "", f"[{style}]{c.status.value}[/]", c.detail)
+        console.print(checks)
+    for f in result.flags:
+        console.print(f"[{SEVERITY_STYLE[f.severity]}]{f.severity.value:7}[/] {f.code}: {f.message}", highlight=False)
+    quality = Table(title="Photo quality")
+    for column in ("side", "card found", "method", "rotation", "width px", "sharpness", "glare", "ocr conf", "issues"):
+        quality.add_column(column)
+    for side, q in result.quality.items():
+        quality.add_row(side, str(q.card_found), q.method, str(q.rotation_applied), str(q.card_width_px),
+                        f"{q.sharpness:.0f}", f"{q.glare:.3f}", f"{q.ocr_confidence:.2f}", ", ".join(q.issues))
+    console.print(quality)
+    verdict = "[bold yellow]NEEDS REVIEW[/]" if result.needs_review else "[bold green]OK[/]"
+    console.print(f"Decision: {verdict}   ({sum(result.timings_ms.values()):.0f} ms)")
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task) -> Text:
+        return Text(f"{task.speed:.2f} cards/s" if task.speed else "", style="progress.data.speed")
+
+
+def _progress(console: Console) -> Progress:
+    """Cards done, rate and time left; drawn only on a terminal."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), _RateColumn(),
+                    TimeRemainingColumn(), console=console, disable=not console.is_terminal)
+
+
+def _run(directory: Path, workers: Optional[int], console: Console, out: Optional[Path]) -> list:
+    cases = discover_cases(directory)
+    if not cases:
+        raise CardReaderError(f"no card folders (with a front.* image) in {directory}")
+    outcomes = []
+    store = JsonlStore(out) if out else None
+    with _progress(console) as progress:
+        task = progress.add_task("reading cards", total=len(cases))
+        for outcome in run_batch(cases, workers=workers):
+            outcomes.append(outcome)
+            if store:
+                store.write(outcome)
+            progress.advance(task)
+    if store:
+        store.close()
+    return outcomes
+
+
+def _batch(args: argparse.Namespace, console: Console) -> int:
+    outcomes = _run(args.directory, args.workers, console, args.out)
+    failed = sum(isinstance(o, CardFailure) for o in outcomes)
+    review = sum(isinstance(o, CardResult) and o.needs_review for o in outcomes)
+    console.print(f"{len(outcomes)} cards: {review} need review, {failed} failed; results in {args.out}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, console: Console) -> int:
+    outcomes = _run(args.directory, args.workers, console, args.out)
+    report = evaluate(outcomes, args.directory)
+    if args.show_cards:
+        _show_outcomes(outcomes, console)
+    print_report(report, console)
+    if args.json:
+        args.json.write_text(json.dumps(report.as_dict(), indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+def _show_outcomes(outcomes: list, console: Console) -> None:
+    table = Table(title="Cards")
+    for column in ("case", "payer", "member ID", "group", "portal", "review", "flags"):
+        table.add_column(column)
+    for o in sorted(outcomes, key=lambda o: o.case):
+        if isinstance(o, CardFailure):
+            table.add_row(o.case, f"[red]{o.error}[/]", "", "", "", "", o.message)
+            continue
+        member, group = o.fields.get("member_id"), o.fields.get("group_number")
+        table.add_row(o.case, o.payer.id, member.value if member else "-", group.value if group else "-",
+                      group.portal_value if group else "XXXXXX", "yes" if o.needs_review else "no",
+                      ", ".join(f.code for f in o.flags if f.severity != Severity.INFO))
+    console.print(table)
+
+
+def print_report(report: Report, console: Console) -> None:
+    data = report.as_dict()
+    table = Table(title="Accuracy (% of cards)")
+    for column in ("slice", "cards", "payer", "member ID", "group", "whole card", "failed"):
+        table.add_column(column, justify="right" if column != "slice" else "left")
+
+    def row(name: str, t: dict) -> None:
+        table.add_row(name, str(t["cards"]), *(f"{t[k]:.1f}" for k in ("payer", "member_id", "group_number",
+                                                                         "whole_card")), str(t["failed"]))
+
+    row("overall", data["overall"])
+    table.add_section()
+    for name, t in data["by_difficulty"].items():
+        row(f"difficulty: {name}", t)
+    table.add_section()
+    for name, t in data["by_payer"].items():
+        row(f"payer: {name}", t)
+    console.print(table)
+    console.print(f"Typed mistakes caught: {_pct(data['typed_mistakes_caught'])} of {data['typed_mistakes']}   "
+                  f"Correct forms sent to review: {_pct(data['correct_forms_flagged'])} of {data['correct_forms']}")
+    console.print(f"Seconds per card: median {data['seconds_per_card_median']}, p90 {data['seconds_per_card_p90']}")
+
+
+def _pct(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

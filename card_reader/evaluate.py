@@ -1,0 +1,150 @@
+"""Measure the product on card folders that also hold ``expected.json``: the numbers that judge it."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Optional
+
+from .models import CardFailure, CardResult, CheckStatus
+from .store import Outcome
+from .text import normalise_identifier
+
+
+@dataclass(frozen=True)
+class Expected:
+    case: str
+    payer: str
+    member_id: str
+    group_number: Optional[str]
+    portal_group: str
+    difficulty: str
+    typed_errors: tuple[tuple[str, str], ...]
+
+    @staticmethod
+    def load(folder: Path) -> "Expected":
+        data = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+        return Expected(folder.name, data["payer"], data["member_id"], data.get("group_number"),
+                        data.get("portal_group", "XXXXXX"), data.get("difficulty", "unknown"),
+                        tuple((e["field"], e["kind"]) for e in data.get("typed_errors", [])))
+
+
+@dataclass
+class Tally:
+    cards: int = 0
+    payer: int = 0
+    member_id: int = 0
+    group_number: int = 0
+    whole_card: int = 0
+    failed: int = 0
+
+    def add(self, scores: "CardScore") -> None:
+        self.cards += 1
+        self.payer += scores.payer
+        self.member_id += scores.member_id
+        self.group_number += scores.group_number
+        self.whole_card += scores.payer and scores.member_id and scores.group_number
+        self.failed += scores.failed
+
+
+@dataclass(frozen=True)
+class CardScore:
+    case: str
+    payer: bool
+    member_id: bool
+    group_number: bool
+    failed: bool
+    needs_review: bool
+    seconds: float
+
+
+@dataclass
+class Report:
+    overall: Tally = field(default_factory=Tally)
+    by_payer: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    by_difficulty: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    typed_mistakes: int = 0
+    mistakes_caught: int = 0
+    correct_forms: int = 0
+    correct_forms_flagged: int = 0
+    seconds: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        def pct(n: int, d: int) -> Optional[float]:
+            return round(100.0 * n / d, 1) if d else None
+
+        def tally(t: Tally) -> dict:
+            return {"cards": t.cards, "payer": pct(t.payer, t.cards), "member_id": pct(t.member_id, t.cards),
+                    "group_number": pct(t.group_number, t.cards), "whole_card": pct(t.whole_card, t.cards),
+                    "failed": t.failed}
+
+        return {
+            "overall": tally(self.overall),
+            "by_payer": {k: tally(v) for k, v in sorted(self.by_payer.items())},
+            "by_difficulty": {k: tally(v) for k, v in sorted(self.by_difficulty.items())},
+            "typed_mistakes_caught": pct(self.mistakes_caught, self.typed_mistakes),
+            "typed_mistakes": self.typed_mistakes,
+            "correct_forms_flagged": pct(self.correct_forms_flagged, self.correct_forms),
+            "correct_forms": self.correct_forms,
+            "seconds_per_card_median": round(statistics.median(self.seconds), 2) if self.seconds else None,
+            "seconds_per_card_p90": round(_percentile(self.seconds, 90), 2) if self.seconds else None,
+        }
+
+
+def score_card(outcome: Outcome, expected: Expected) -> CardScore:
+    if isinstance(outcome, CardFailure):
+        return CardScore(expected.case, False, False, False, True, True, 0.0)
+    member = outcome.fields.get("member_id")
+    group = outcome.fields.get("group_number")
+    member_ok = member is not None and normalise_identifier(member.value) == normalise_identifier(expected.member_id)
+    if expected.group_number is None:
+        group_ok = group is None
+    else:
+        group_ok = group is not None and normalise_identifier(group.value) == normalise_identifier(
+            expected.group_number)
+    return CardScore(expected.case, outcome.payer.id == expected.payer, member_ok, group_ok, False,
+                     outcome.needs_review, sum(outcome.timings_ms.values()) / 1000.0)
+
+
+def mistake_caught(outcome: Outcome, expected: Expected) -> bool:
+    """A typed mistake is caught when the card goes to review and the mistyped field is not a match."""
+    if isinstance(outcome, CardFailure):
+        return True  # a failed card goes to a person anyway
+    if not outcome.needs_review:
+        return False
+    statuses = {c.field: c.status for c in outcome.checks}
+    return any(statuses.get(_checked_field(f)) != CheckStatus.MATCH for f, _ in expected.typed_errors)
+
+
+def _checked_field(typed_field: str) -> str:
+    return {"name": "last_name"}.get(typed_field, typed_field)
+
+
+def evaluate(outcomes: Iterable[Outcome], directory: Path) -> Report:
+    report = Report()
+    for outcome in outcomes:
+        expected = Expected.load(Path(directory) / outcome.case)
+        scores = score_card(outcome, expected)
+        for tally in (report.overall, report.by_payer[expected.payer], report.by_difficulty[expected.difficulty]):
+            tally.add(scores)
+        if not scores.failed:
+            report.seconds.append(scores.seconds)
+        if not (scores.payer and scores.member_id and scores.group_number):
+            report.misses.append(expected.case)
+        if expected.typed_errors:
+            report.typed_mistakes += 1
+            report.mistakes_caught += mistake_caught(outcome, expected)
+        else:
+            report.correct_forms += 1
+            report.correct_forms_flagged += scores.needs_review
+    return report
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]

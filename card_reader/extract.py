@@ -1,0 +1,383 @@
+"""Pick each field's value from the OCR word tree the way staff read a card: by label and place.
+
+For every field of the payer's template the labels are found on each side (forgivingly: OCR drops
+colons, merges words, confuses letters); each label owns the words up to the next label, so a value
+printed after "Rx Grp" or "Health Plan" never becomes the group number or the member ID. Values are
+taken beside the label, glued to it ("ID:W123") or below it (column layouts), checked against the
+field's declared shape, and repaired only where the shape requires (0/O, 1/I, 5/S ...), at a cost
+in confidence.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+from rapidfuzz.distance import Levenshtein
+
+from .ocr import Box, Page, Word
+from .templates import FieldSpec, FieldType, PayerTemplate, Placement
+from .text import normalise_identifier, parse_date, repairs, squash
+
+log = logging.getLogger(__name__)
+
+SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
+PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
+REPAIR_FACTOR = 0.85  # per look-alike character changed
+AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
+NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
+TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
+
+
+@dataclass(frozen=True)
+class SidePage:
+    side: str  # "front" | "back"
+    page: Page
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One possible value of a field, with the evidence for it."""
+
+    field: str
+    value: str
+    raw: str
+    confidence: float
+    side: str
+    box: Box
+    label: Optional[str]
+    placement: str
+    repaired: int = 0
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The best candidate per field, and the rivals it beat."""
+
+    fields: dict[str, Candidate]
+    alternatives: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Row:
+    words: tuple[Word, ...]
+
+    @property
+    def box(self) -> Box:
+        return Box.enclosing([w.box for w in self.words])
+
+
+@dataclass(frozen=True)
+class _LabelHit:
+    field: str
+    label: str
+    row: int
+    start: int
+    end: int  # exclusive word index
+    score: float
+    box: Box
+    glued: str = ""  # the value part of a word that holds both label and value
+
+
+def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extraction:
+    """Read every field the template declares from the card's sides."""
+    candidates: dict[str, list[Candidate]] = {name: [] for name in template.fields}
+    for side_page in pages:
+        rows = group_rows(side_page.page)
+        hits = _find_labels(template, rows)
+        for hit in hits:
+            spec = template.fields[hit.field]
+            candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
+        for name, spec in template.fields.items():
+            if spec.unlabelled and not candidates[name]:
+                candidates[name].extend(_shape_candidates(name, spec, rows, hits, side_page.side))
+    for name, spec in template.fields.items():
+        if spec.compose:
+            composed = _compose(name, spec, candidates)
+            if composed:
+                candidates[name].append(composed)
+    chosen: dict[str, Candidate] = {}
+    alternatives: dict[str, tuple[Candidate, ...]] = {}
+    for name, found in candidates.items():
+        if not found:
+            continue
+        best, rivals = _choose(found)
+        chosen[name] = best
+        if rivals:
+            alternatives[name] = rivals
+    return Extraction(chosen, alternatives)
+
+
+def group_rows(page: Page) -> list[_Row]:
+    """Words sorted into visual rows by their vertical centres, left to right within a row."""
+    words = sorted(page.words(), key=lambda w: w.box.cy)
+    rows: list[list[Word]] = []
+    for word in words:
+        if rows:
+            row = rows[-1]
+            row_cy = statistics.fmean(w.box.cy for w in row)
+            row_h = statistics.median(w.box.h for w in row)
+            if abs(word.box.cy - row_cy) <= 0.5 * max(row_h, word.box.h):
+                row.append(word)
+                continue
+        rows.append([word])
+    return [_Row(tuple(sorted(r, key=lambda w: w.box.x))) for r in rows]
+
+
+def _label_index(template: PayerTemplate) -> list[tuple[str, str, str]]:
+    """(field, printed label, squashed label), longest first, so 'Rx Grp' claims words before 'Grp'."""
+    entries = [(name, label, squash(label)) for name, spec in template.fields.items() for label in spec.labels]
+    return sorted(entries, key=lambda e: -len(e[2]))
+
+
+def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
+    index = _label_index(template)
+    found: list[_LabelHit] = []
+    for r, row in enumerate(rows):
+        squashed = [squash(w.text) for w in row.words]
+        for start in range(len(row.words)):
+            if not squashed[start]:
+                continue
+            for field_name, label, wanted in index:
+                hit = _match_label_at(row, squashed, start, wanted)
+                if hit:
+                    end, score, glued = hit
+                    box = Box.enclosing([w.box for w in row.words[start:end]])
+                    found.append(_LabelHit(field_name, label, r, start, end, score, box, glued))
+    # each word belongs to one label: longer labels first, then better scores
+    found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
+    # the same words may label two fields ("Member" for a name, "Member #" for an ID): the value decides
+    owner: dict[tuple[int, int], tuple[int, int, int]] = {}
+    kept: list[_LabelHit] = []
+    for hit in found:
+        span = (hit.row, hit.start, hit.end)
+        cells = [(hit.row, i) for i in range(hit.start, hit.end)]
+        if any(owner.get(cell, span) != span for cell in cells):
+            continue
+        owner.update({cell: span for cell in cells})
+        kept.append(hit)
+    return kept
+
+
+def _match_label_at(row: _Row, squashed: list[str], start: int,
+                    wanted: str) -> Optional[tuple[int, float, str]]:
+    """Whether the words from ``start`` spell the label: (end, score, glued value) or None."""
+    text = ""
+    wanted_key = _label_key(wanted)
+    for end in range(start + 1, min(start + 5, len(row.words)) + 1):
+        before = text
+        text += squashed[end - 1]
+        key = _label_key(text)
+        if key == wanted_key:
+            return end, 1.0, ""
+        if len(wanted) > SHORT_LABEL and abs(len(key) - len(wanted_key)) <= 1:
+            edits = Levenshtein.distance(key, wanted_key, score_cutoff=_allowed_edits(wanted))
+            if edits <= _allowed_edits(wanted):
+                return end, 1.0 - edits / len(wanted), ""
+        if len(before) < len(wanted) < len(text) and text.startswith(wanted):
+            glued = _after_label(row.words[end - 1].text, len(wanted) - len(before))
+            return (end, 0.95, glued) if glued else None
+        if len(text) > len(wanted) + 2:
+            return None
+    return None
+
+
+_LABEL_CONFUSIONS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
+
+
+def _label_key(text: str) -> str:
+    """A label as compared: OCR's usual slips inside words folded away (rn for m, 0 for O, 1 for I)."""
+    return text.replace("RN", "M").replace("VV", "W").translate(_LABEL_CONFUSIONS)
+
+
+def _allowed_edits(label: str) -> int:
+    """OCR slips a label may carry: one letter in a short label, two in a long one."""
+    return 1 if len(label) < 12 else 2
+
+
+def _after_label(word_text: str, label_chars: int) -> str:
+    """What follows the first ``label_chars`` letters/digits of a word, without leading punctuation."""
+    seen = 0
+    for i, ch in enumerate(word_text):
+        if ch.isalnum():
+            seen += 1
+            if seen == label_chars:
+                return word_text[i + 1:].lstrip(":#.-_ ")
+    return ""
+
+
+def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> list[Word]:
+    """Words from ``start`` that belong to one value: close together, before the next label."""
+    words: list[Word] = []
+    for word in row.words[start:stop]:
+        if not squash(word.text) and not words:
+            continue  # a lone ':' or '#' between label and value
+        if words:
+            gap = word.box.x - words[-1].box.right
+            if gap > 1.2 * max(words[-1].box.h, word.box.h):
+                break
+        words.append(word)
+        if len(words) >= max_tokens:
+            break
+    return words
+
+
+def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -> int:
+    starts = [h.start for h in hits if h.row == row and h.start >= after]
+    return min(starts, default=default)
+
+
+def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+                        side: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    row = rows[hit.row]
+    stop = _next_hit_start(hits, hit.row, hit.end, len(row.words))
+    max_tokens = spec.max_tokens if spec.type in (FieldType.IDENTIFIER, FieldType.CODE) else 6
+    if Placement.BESIDE in spec.placement:
+        if hit.glued:
+            glued_word = row.words[hit.end - 1]
+            following = _value_words_after(row, hit.end, stop, max_tokens - 1)
+            out += _read_value(hit, spec, [Word(hit.glued, glued_word.box, glued_word.confidence), *following],
+                               side, "glued")
+        else:
+            out += _read_value(hit, spec, _value_words_after(row, hit.end, stop, max_tokens), side, "beside")
+    if Placement.BELOW in spec.placement and not out:
+        for below in _rows_below(hit, rows):
+            words = _column_words(hit, rows[below], hits, below, max_tokens)
+            found = _read_value(hit, spec, words, side, "below")
+            if found:
+                out += found
+                break
+    return out
+
+
+def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
+    """The next rows under a label, within about two label heights."""
+    reach = hit.box.bottom + 2.5 * hit.box.h
+    return [r for r in range(hit.row + 1, min(hit.row + 3, len(rows))) if rows[r].box.y <= reach]
+
+
+def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: int,
+                  max_tokens: int) -> list[Word]:
+    """Words of a lower row that stand under the label (overlapping its span, or starting near it)."""
+    left = hit.box.x - hit.box.h
+    right = hit.box.right + hit.box.h
+    label_cells = {h.start for h in hits if h.row == row_index}
+    for i, word in enumerate(row.words):
+        if word.box.right < left or word.box.x > right:
+            continue
+        if i in label_cells:
+            return []
+        stop = _next_hit_start(hits, row_index, i, len(row.words))
+        return _value_words_after(row, i, stop, max_tokens)
+    return []
+
+
+def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
+                placement: str) -> list[Candidate]:
+    """Candidates made from the first 1..n words, longest valid first; the shape decides."""
+    out: list[Candidate] = []
+    for n in range(len(words), 0, -1):
+        chosen = words[:n]
+        if spec.person_suffix and n > 1 and re.fullmatch(spec.person_suffix, chosen[-1].text.strip(".,:")):
+            continue
+        parsed = _parse(spec, chosen)
+        if parsed is None:
+            continue
+        value, raw, repaired = parsed
+        confidence = (statistics.fmean(w.confidence for w in chosen) * hit.score
+                      * PLACEMENT_FACTOR[placement] * REPAIR_FACTOR ** repaired)
+        out.append(Candidate(hit.field, value, raw, round(confidence, 3), side,
+                             Box.enclosing([w.box for w in chosen]), hit.label, placement, repaired))
+        break
+    return out
+
+
+def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]:
+    """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
+    raw = " ".join(w.text for w in words)
+    if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
+        text = raw if "(" in spec.keep else raw.split("(")[0]
+        value = normalise_identifier(text, spec.keep).strip("-/.")
+        if not value:
+            return None
+        for repaired, changes in repairs(value, spec.regex):
+            return repaired, raw, changes
+        return None
+    if spec.type == FieldType.PERSON_NAME:
+        tokens = [t.strip(",:;") for t in raw.upper().split()]
+        if any(not re.fullmatch(r"[A-Z][A-Z'\-.]*", t) for t in tokens):
+            return None
+        value = " ".join(tokens)
+        return (value, raw, 0) if NAME_PATTERN.fullmatch(value) and spec.regex.fullmatch(value) else None
+    if spec.type == FieldType.DATE:
+        parsed = parse_date(raw)
+        return (parsed.isoformat(), raw, 0) if parsed else None
+    if spec.type == FieldType.PHONE:
+        digits = re.sub(r"\D", "", raw)
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        return (f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", raw, 0) if len(digits) == 10 else None
+    tokens = []
+    for token in raw.split():
+        if TEXT_STOP.search(token):
+            break
+        tokens.append(token)
+    value = " ".join(tokens).strip(" :,;")
+    return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
+
+
+def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+                      side: str) -> list[Candidate]:
+    """Values found by a distinctive shape alone (no label), never inside another label's reach."""
+    owned = {(h.row, i) for h in hits for i in range(h.start, h.end + spec.max_tokens)}
+    out = []
+    for r, row in enumerate(rows):
+        if spec.type == FieldType.TEXT:
+            text = " ".join(w.text for w in row.words)
+            if spec.shape_regex.fullmatch(text) and not any(h.row == r for h in hits):
+                out.append(Candidate(name, text, text, round(min(w.confidence for w in row.words)
+                                                            * PLACEMENT_FACTOR["shape"], 3),
+                                     side, row.box, None, "shape"))
+            continue
+        for i, word in enumerate(row.words):
+            if (r, i) in owned:
+                continue
+            value = normalise_identifier(word.text, spec.keep)
+            if value and spec.shape_regex.fullmatch(value):
+                out.append(Candidate(name, value, word.text,
+                                     round(word.confidence * PLACEMENT_FACTOR["shape"], 3), side, word.box,
+                                     None, "shape"))
+    return out
+
+
+def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]]) -> Optional[Candidate]:
+    """A value printed in parts (BCBS prefix + number) joined, when every part was read."""
+    parts = []
+    for part in spec.compose:
+        if not candidates.get(part):
+            return None
+        parts.append(_choose(candidates[part])[0])
+    value = "".join(p.value for p in parts)
+    repaired = list(repairs(value, spec.regex, max_changes=0))
+    if not repaired:
+        return None
+    if len({p.side for p in parts}) != 1:
+        return None
+    return Candidate(name, value, " ".join(p.raw for p in parts),
+                     round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,
+                     Box.enclosing([p.box for p in parts]), " + ".join(p.label or "" for p in parts), "composed",
+                     sum(p.repaired for p in parts))
+
+
+def _choose(found: list[Candidate]) -> tuple[Candidate, tuple[Candidate, ...]]:
+    """The most confident candidate; its confidence drops when a different value is nearly as good."""
+    ranked = sorted(found, key=lambda c: -c.confidence)
+    best = ranked[0]
+    rivals = tuple(c for c in ranked[1:] if c.value != best.value)
+    if rivals and rivals[0].confidence >= 0.85 * best.confidence:
+        best = Candidate(**{**best.__dict__, "confidence": round(best.confidence * AMBIGUITY_FACTOR, 3)})
+    return best, rivals

@@ -1,0 +1,312 @@
+"""Payer templates: extraction rules as data, one YAML file per payer, validated when loaded.
+
+A template says how to recognise its payer (keywords), the names a client may type for it
+(aliases), each field's labels, declared type and value shape, and the payer's policies. Files whose
+name starts with ``_`` are shared bases that templates ``extends``; they are not payers. Matching a
+card to a payer scores every template; a sub-brand (``parent`` set) beats its parent brand, and two
+unrelated payers both matching is reported, not settled by file order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Iterable, Literal, Optional
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from rapidfuzz import fuzz
+
+from .errors import TemplateError
+from .ocr import Page
+from .text import squash
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "payer_templates"
+UNKNOWN_PAYER = "unknown"
+
+
+class FieldType(str, Enum):
+    """How a value is read, repaired and compared; declared per field, never guessed from its name."""
+
+    IDENTIFIER = "identifier"  # member IDs, group numbers: tokens joined without spaces, look-alikes repaired
+    CODE = "code"  # Rx BIN/PCN/group, payer IDs, issuer numbers: like identifiers, informational
+    PERSON_NAME = "person_name"  # two to four words of letters
+    DATE = "date"
+    PHONE = "phone"
+    TEXT = "text"  # free text to the end of the line (plan names, schools)
+
+
+class Placement(str, Enum):
+    BESIDE = "beside"  # after the label on the same line (including glued: "ID:W123")
+    BELOW = "below"  # under the label, as in column layouts
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: FieldType
+    labels: list[str] = Field(default_factory=list)
+    pattern: Optional[str] = Field(default=None, description="regex the normalised value must fully match")
+    placement: list[Placement] = Field(default_factory=lambda: [Placement.BESIDE, Placement.BELOW])
+    keep: str = Field(default="", description="punctuation that is part of the value, e.g. '-'")
+    compose: list[str] = Field(default_factory=list,
+                               description="fields whose values, concatenated, also give this field")
+    person_suffix: Optional[str] = Field(default=None, description="a separate trailing token of this "
+                                         "shape is the person's suffix, not part of the value")
+    unlabelled: bool = Field(default=False, description="may be found by its shape alone, with lower "
+                                                        "confidence; only for distinctive patterns")
+    shape: Optional[str] = Field(default=None, description="regex a value found without a label must "
+                                                           "fully match (defaults to pattern)")
+    distractor_for: list[str] = Field(default_factory=list,
+                                      description="portal fields this value is mistaken for")
+    max_tokens: int = 3
+
+    @field_validator("pattern", "shape")
+    @classmethod
+    def _compiles(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"pattern {value!r} does not compile: {exc}") from exc
+        return value
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_have_letters(cls, value: list[str]) -> list[str]:
+        for label in value:
+            if not squash(label):
+                raise ValueError(f"label {label!r} has no letters or digits")
+        return value
+
+    @model_validator(mode="after")
+    def _findable(self) -> "FieldSpec":
+        if not self.labels and not self.compose and not self.unlabelled:
+            raise ValueError("a field needs labels, compose or unlabelled")
+        if self.type in (FieldType.IDENTIFIER, FieldType.CODE) and not self.pattern:
+            raise ValueError(f"a field of type {self.type.value} needs a pattern")
+        if self.unlabelled and not self.pattern:
+            raise ValueError("an unlabelled field needs a pattern")
+        return self
+
+    @property
+    def regex(self) -> "re.Pattern[str]":
+        return _compile(self.pattern or ".+")
+
+    @property
+    def shape_regex(self) -> "re.Pattern[str]":
+        return _compile(self.shape or self.pattern or ".+")
+
+
+class PortalGroupRule(BaseModel):
+    """How the portal's six-character group field is made from the printed group number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["six_characters", "first_digits"] = "six_characters"
+    digits: int = 6
+
+
+class Policies(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    photo_required: bool = False
+    school_name_required: bool = False
+    group_often_missing: bool = False
+
+
+class PayerTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    name: str
+    extends: Optional[str] = None
+    parent: Optional[str] = Field(default=None, description="the brand this payer is a sub-brand of")
+    generic: bool = Field(default=False, description="the fallback for payers without a template")
+    keywords: list[str] = Field(default_factory=list)
+    aliases: list[str] = Field(default_factory=list)
+    fields: dict[str, FieldSpec] = Field(default_factory=dict)
+    portal_group: PortalGroupRule = Field(default_factory=PortalGroupRule)
+    policies: Policies = Field(default_factory=Policies)
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"_?[a-z][a-z0-9_]*", value):
+            raise ValueError(f"id {value!r} must be lower-case letters, digits and underscores")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "PayerTemplate":
+        for name, spec in self.fields.items():
+            for part in spec.compose:
+                if part not in self.fields:
+                    raise ValueError(f"field {name!r} composes unknown field {part!r}")
+        if not self.id.startswith("_") and not self.generic and not self.keywords:
+            raise ValueError("a payer template needs keywords to be recognised by")
+        return self
+
+
+@dataclass(frozen=True)
+class PayerMatch:
+    """The payer decided for a card, with the evidence that decided it."""
+
+    template: PayerTemplate
+    confidence: float
+    also_matched: tuple[str, ...] = ()
+
+    @property
+    def payer_id(self) -> str:
+        return UNKNOWN_PAYER if self.template.generic else self.template.id
+
+
+class TemplateSet:
+    """Every payer template, loaded and validated, plus the generic fallback."""
+
+    def __init__(self, templates: Iterable[PayerTemplate], version: str) -> None:
+        self.templates = {t.id: t for t in templates}
+        self.version = version
+        generics = [t for t in self.templates.values() if t.generic]
+        if len(generics) != 1:
+            raise TemplateError(f"exactly one generic template is needed, found {len(generics)}")
+        self.generic = generics[0]
+        for t in self.templates.values():
+            if t.parent and t.parent not in self.templates:
+                raise TemplateError(f"template {t.id!r}: parent {t.parent!r} is not a template")
+
+    @property
+    def payers(self) -> list[PayerTemplate]:
+        return [t for t in self.templates.values() if not t.generic]
+
+    def get(self, payer_id: str) -> PayerTemplate:
+        return self.templates.get(payer_id, self.generic)
+
+    def match(self, pages: list[Page]) -> PayerMatch:
+        """Name the payer from the card's text; sub-brands beat their parent brand."""
+        lines = [line for page in pages for line in page.lines]
+        scores: dict[str, float] = {}
+        for template in self.payers:
+            score = max((_keyword_score(k, lines) for k in template.keywords), default=0.0)
+            if score >= KEYWORD_MIN_SCORE:
+                scores[template.id] = score
+        # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it
+        for payer_id in list(scores):
+            parent = self.templates[payer_id].parent
+            if parent in scores:
+                del scores[parent]
+        if not scores:
+            return PayerMatch(self.generic, 0.0)
+        ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+        best_id, best = ranked[0]
+        others = tuple(pid for pid, _ in ranked[1:])
+        confidence = best / 100.0 * (0.6 if others else 1.0)
+        return PayerMatch(self.templates[best_id], confidence, others)
+
+    def resolve_alias(self, typed: str) -> tuple[Optional[PayerTemplate], float]:
+        """The template a client meant by what they typed as insurance provider, and how sure."""
+        wanted = squash(typed)
+        if not wanted:
+            return None, 0.0
+        best: tuple[Optional[PayerTemplate], float] = (None, 0.0)
+        for template in self.payers:
+            for name in [template.name, *template.aliases, *template.keywords]:
+                candidate = squash(name)
+                score = 100.0 if candidate == wanted else fuzz.ratio(candidate, wanted)
+                if score > best[1]:
+                    best = (template, score)
+        return best if best[1] >= ALIAS_MIN_SCORE else (None, best[1])
+
+
+KEYWORD_MIN_SCORE = 88.0
+ALIAS_MIN_SCORE = 86.0
+
+
+def _keyword_score(keyword: str, lines) -> float:
+    """How well a payer keyword appears on the card; short keywords must be whole words."""
+    wanted = squash(keyword)
+    best = 0.0
+    for line in lines:
+        if len(wanted) <= 4:
+            if any(squash(w.text) == wanted for w in line.words):
+                return 100.0
+            continue
+        text = squash(line.text)
+        if len(text) < len(wanted) - 1:
+            continue
+        best = max(best, fuzz.partial_ratio(wanted, text))
+    return best
+
+
+def load_templates(directory: Path | str = DEFAULT_TEMPLATE_DIR) -> TemplateSet:
+    """Load and validate every template; a broken file fails loudly, naming the file and the problem."""
+    directory = Path(directory)
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise TemplateError(f"no templates in {directory}")
+    raw: dict[str, tuple[Path, dict]] = {}
+    digest = hashlib.sha256()
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        digest.update(path.name.encode() + b"\0" + text.encode())
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise TemplateError(f"{path.name}: not valid YAML: {exc}") from exc
+        if not isinstance(data, dict) or "id" not in data:
+            raise TemplateError(f"{path.name}: a template is a mapping with an 'id'")
+        if data["id"] in raw:
+            raise TemplateError(f"{path.name}: id {data['id']!r} is also used by {raw[data['id']][0].name}")
+        raw[data["id"]] = (path, data)
+    templates = []
+    for template_id, (path, data) in raw.items():
+        if template_id.startswith("_"):
+            continue
+        merged = _merge_base(data, raw, path)
+        try:
+            templates.append(PayerTemplate.model_validate(merged))
+        except ValidationError as exc:
+            raise TemplateError(f"{path.name}: {_describe(exc)}") from exc
+    return TemplateSet(templates, version=digest.hexdigest()[:12])
+
+
+def _merge_base(data: dict, raw: dict[str, tuple[Path, dict]], path: Path) -> dict:
+    """Fields and settings from the base a template extends; the template's own win."""
+    base_id = data.get("extends")
+    if not base_id:
+        return data
+    if base_id not in raw:
+        raise TemplateError(f"{path.name}: extends unknown template {base_id!r}")
+    base = _merge_base(raw[base_id][1], raw, raw[base_id][0])
+    merged = {k: v for k, v in base.items() if k not in ("id", "extends")}
+    merged.update({k: v for k, v in data.items() if k != "fields"})
+    merged["fields"] = {**(base.get("fields") or {}), **(data.get("fields") or {})}
+    return merged
+
+
+def _describe(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+
+
+_PATTERNS: dict[str, "re.Pattern[str]"] = {}
+
+
+def _compile(pattern: str) -> "re.Pattern[str]":
+    if pattern not in _PATTERNS:
+        _PATTERNS[pattern] = re.compile(pattern)
+    return _PATTERNS[pattern]
+
+
+def portal_group_value(template: PayerTemplate, printed: str) -> str:
+    """What the portal's six-character group field should hold for this printed group number."""
+    rule = template.portal_group
+    if rule.kind == "first_digits":
+        digits = "".join(ch for ch in printed if ch.isdigit())
+        return digits[: rule.digits] if len(digits) >= rule.digits else "XXXXXX"
+    compact = "".join(printed.split()).upper()
+    return compact if len(compact) == 6 else "XXXXXX"

@@ -1,0 +1,99 @@
+"""Normalisers shared by extraction and verification: one definition of "the same value"."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Iterator, Optional
+
+# Characters OCR (and people) confuse, each with the characters it may really be.
+LOOK_ALIKES: dict[str, str] = {
+    "O": "0D", "0": "OD", "D": "0O", "Q": "0O",
+    "I": "1L", "L": "1I", "1": "IL", "|": "1I", "!": "1I",
+    "S": "5", "5": "S",
+    "B": "8", "8": "B",
+    "Z": "2", "2": "Z",
+    "G": "6", "6": "G",
+    "T": "7", "7": "T",
+}
+# One canonical character per look-alike family, to compare two values up to OCR confusions.
+_CANONICAL = str.maketrans({"O": "0", "D": "0", "Q": "0", "I": "1", "L": "1", "S": "5", "B": "8",
+                            "Z": "2", "G": "6", "T": "7"})
+
+
+def squash(text: str) -> str:
+    """Upper-case letters and digits only: how labels and payer names are compared."""
+    return "".join(ch for ch in strip_accents(text).upper() if ch.isalnum())
+
+
+def strip_accents(text: str) -> str:
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+
+
+def normalise_identifier(text: str, keep: str = "") -> str:
+    """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group)."""
+    return "".join(ch for ch in strip_accents(text).upper() if ch.isalnum() or ch in keep)
+
+
+def canonical_look_alikes(text: str) -> str:
+    """Fold look-alike characters together (O and 0, I and 1, ...): equal here means "same to the eye"."""
+    return normalise_identifier(text).translate(_CANONICAL)
+
+
+def repairs(value: str, pattern: "re.Pattern[str]", *, max_changes: int = 3) -> Iterator[tuple[str, int]]:
+    """Variants of ``value`` that fully match ``pattern``, fewest look-alike changes first.
+
+    Only what the shape requires is changed: a value that already matches is returned as is.
+    """
+    if pattern.fullmatch(value):
+        yield value, 0
+        return
+    positions = [i for i, ch in enumerate(value) if ch in LOOK_ALIKES]
+    for changes in range(1, min(max_changes, len(positions)) + 1):
+        found = False
+        for chosen in itertools.combinations(positions, changes):
+            for replacement in itertools.product(*(LOOK_ALIKES[value[i]] for i in chosen)):
+                chars = list(value)
+                for i, ch in zip(chosen, replacement):
+                    chars[i] = ch
+                candidate = "".join(chars)
+                if pattern.fullmatch(candidate):
+                    found = True
+                    yield candidate, changes
+        if found:
+            return
+
+
+def normalise_name(text: str) -> str:
+    """Case, accents and punctuation other than hyphens are not differences in a name."""
+    text = strip_accents(text).casefold()
+    text = re.sub(r"[^a-z\- ]+", "", text.replace("'", "").replace(".", " "))
+    return " ".join(text.split())
+
+
+_DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y-%m-%d", "%m.%d.%Y", "%b %d %Y",
+                 "%d %b %Y", "%B %d %Y")
+
+
+def parse_date(text: str) -> Optional[date]:
+    """A date as US cards print it (month first), or None."""
+    cleaned = re.sub(r"[,]", " ", text.strip())
+    cleaned = " ".join(cleaned.split())
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(cleaned, fmt).date()
+        except ValueError:
+            continue
+        if parsed.year < 1900:
+            continue
+        if fmt.endswith("%y") and parsed.year > date.today().year:
+            parsed = parsed.replace(year=parsed.year - 100)
+        return parsed
+    return None
+
+
+def mask(value: Optional[str]) -> str:
+    """What a log line may show of a member ID, name or date of birth: only its length."""
+    return f"<{len(value)} chars>" if value else "<empty>"

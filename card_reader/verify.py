@@ -1,0 +1,387 @@
+"""Check what the client typed against what the card shows, and decide whether staff must look.
+
+Every flag the product raises is declared once in ``POLICY`` below: its severity (what it risks) and
+its message for staff. ``needs_review`` is true exactly when a warning or error flag is raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional
+
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
+
+from .extract import Candidate, Extraction
+from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
+from .templates import PayerMatch, PayerTemplate, TemplateSet, portal_group_value
+from .text import canonical_look_alikes, normalise_identifier, normalise_name, squash
+
+log = logging.getLogger(__name__)
+
+LOW_CONFIDENCE = 0.45  # below this a reading cannot contradict what the client typed
+PLACEHOLDER = "XXXXXX"
+I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
+
+
+@dataclass(frozen=True)
+class Rule:
+    severity: Severity
+    message: str
+
+
+# The policy table: one row per flag code.
+POLICY: dict[str, Rule] = {
+    "member_id_mismatch": Rule(E, "Member ID typed as {typed} but the card shows {read}."),
+    "member_id_typo": Rule(W, "Member ID typed as {typed} looks like a typo of {read} on the card ({why})."),
+    "member_id_unreadable": Rule(W, "The member ID on the card could not be read with confidence; "
+                                    "check it against the photo."),
+    "group_number_mismatch": Rule(E, "Group number typed as {typed} but the card shows {read}."),
+    "group_number_typo": Rule(W, "Group number typed as {typed} looks like a typo of {read} ({why})."),
+    "group_number_unreadable": Rule(W, "The group number on the card could not be read with confidence; "
+                                       "check it against the photo."),
+    "group_placeholder": Rule(I, "XXXXXX was typed as the portal asks; the card's group number is {read}: "
+                                 "fill it in at the eligibility check."),
+    "typed_distractor": Rule(E, "The {field_label} typed ({typed}) is the card's {distractor} number, not "
+                                "its {field_label}; the card's {field_label} is {read}."),
+    "payer_mismatch": Rule(E, "Insurance provider typed as {typed} but the card is from {read}."),
+    "payer_parent_brand": Rule(E, "Insurance provider typed as {typed}, the parent brand; the card is a "
+                                  "{read} card, so the provider to select is {read}."),
+    "payer_unknown": Rule(W, "The payer could not be recognised on the card; confirm the insurance "
+                             "provider ({typed}) against the photo."),
+    "payer_unlisted": Rule(I, "The card's payer has no template; the typed provider ({typed}) is printed "
+                              "on the card."),
+    "payer_ambiguous": Rule(W, "The card matches more than one payer ({read}); confirm which one "
+                               "administers the plan."),
+    "name_mismatch": Rule(E, "{field_label} typed as {typed} but the card shows {read}{why}."),
+    "name_typo": Rule(W, "{field_label} typed as {typed} looks like a typo of {read} on the card."),
+    "date_of_birth_mismatch": Rule(E, "Date of birth typed as {typed} but the card shows {read}."),
+    "school_name_missing": Rule(W, "Student Resources plans need the college or university's name; it was "
+                                   "not sent and could not be read on the card: ask the client."),
+    "school_name_from_card": Rule(I, "The school was read from the card: {read}."),
+    "school_name_mismatch": Rule(W, "School typed as {typed} but the card shows {read}."),
+    "back_photo_missing": Rule(W, "{payer} requires photos of both sides of the card; the back is missing: "
+                                  "ask the client for it."),
+    "photo_retake": Rule(W, "{message}"),
+    "photo_quality": Rule(I, "{message}"),
+}
+
+# What a quality issue means for the client (set by the pipeline from the measurements).
+RETAKE_MESSAGES: dict[str, str] = {
+    "card_not_found": "The card's edges could not be found: place the card on a plain, contrasting surface "
+                      "and retake the photo with the whole card in view.",
+    "blurry": "The photo is too blurry: hold the phone steady and retake it.",
+    "too_small": "The card is too small in the photo: move closer so the card fills the frame.",
+    "glare": "Glare hides part of the card: tilt the card away from the light and retake it.",
+    "dark": "The photo is too dark: retake it in better light.",
+    "low_text_confidence": "The text on the card is hard to read: retake the photo straight on, in focus.",
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    checks: list[Check]
+    flags: list[Flag]
+
+    @property
+    def needs_review(self) -> bool:
+        return any(f.severity in (Severity.WARNING, Severity.ERROR) for f in self.flags)
+
+
+def flag(code: str, field: Optional[str] = None, **values: object) -> Flag:
+    rule = POLICY[code]
+    return Flag(code=code, severity=rule.severity, field=field, message=rule.message.format(**values))
+
+
+def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extraction, templates: TemplateSet,
+           *, has_back: bool, quality: dict[str, SideQuality], card_lines: list[str]) -> Verdict:
+    """Compare every typed field with the card and raise the flags the policy table calls for."""
+    checks: list[Check] = []
+    flags: list[Flag] = []
+    template = payer.template
+    fields = extraction.fields
+
+    if submission.member_id is not None:
+        checks.append(_check_member_id(submission.member_id, extraction, template, flags))
+    if submission.group_number is not None:
+        checks.append(_check_group(submission.group_number, extraction, template, flags))
+    checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
+    checks.extend(_check_people(submission, fields, card_lines, flags))
+    if submission.date_of_birth is not None:
+        checks.append(_check_date_of_birth(submission, fields, flags))
+    checks.extend(_check_school(submission, fields, template, flags))
+
+    if template.policies.photo_required and not has_back:
+        flags.append(flag("back_photo_missing", payer=template.name))
+    flags.extend(_quality_flags(quality, fields.get("member_id")))
+    if any(c.status in (CheckStatus.MISMATCH, CheckStatus.PROBABLE_TYPO) for c in checks):
+        log.info("typed form disagrees with the card on %s",
+                 ", ".join(c.field for c in checks if c.status in (CheckStatus.MISMATCH,
+                                                                     CheckStatus.PROBABLE_TYPO)))
+    return Verdict(checks, flags)
+
+
+# --- identifiers -------------------------------------------------------------------------------
+def _distractor_typed(field_name: str, typed_norm: str, extraction: Extraction,
+                      template: PayerTemplate) -> Optional[tuple[str, Candidate]]:
+    """The card's other number (Health Plan, Issuer, Rx group ...) that the client typed instead."""
+    for name, spec in template.fields.items():
+        if field_name not in spec.distractor_for or name not in extraction.fields:
+            continue
+        reading = extraction.fields[name]
+        read_norm = normalise_identifier(reading.value)
+        if typed_norm == read_norm or (len(typed_norm) >= 5 and read_norm.endswith(typed_norm)):
+            return name, reading
+    return None
+
+
+def _label(name: str) -> str:
+    return name.replace("_", " ")
+
+
+def _typo_reason(typed: str, read: str) -> Optional[str]:
+    """Why two identifiers look like the same value mistyped, or None when they are simply different."""
+    if len(read) < 4:
+        return None
+    if canonical_look_alikes(typed) == canonical_look_alikes(read):
+        return "look-alike characters"
+    distance = OSA.distance(typed, read)
+    if distance <= (1 if len(read) < 6 else 2):
+        return f"{distance} character{'s' if distance > 1 else ''} off"
+    return None
+
+
+def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate, flags: list[Flag]) -> Check:
+    field_name = "member_id"
+    typed_norm = normalise_identifier(typed)
+    reading = extraction.fields.get(field_name)
+    read = reading.value if reading else None
+    distractor = _distractor_typed(field_name, typed_norm, extraction, template)
+    if read and typed_norm == normalise_identifier(read):
+        return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MATCH)
+    if distractor:
+        flags.append(flag("typed_distractor", field_name, field_label="member ID", typed=typed,
+                          distractor=_label(distractor[0]), read=read or "unreadable"))
+        return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
+                     detail=f"the {_label(distractor[0])} number was typed as the member ID")
+    if read is None:
+        flags.append(flag("member_id_unreadable", field_name))
+        return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
+                     detail="no member ID could be read on the card")
+    if any(typed_norm == normalise_identifier(c.value) for c in extraction.alternatives.get(field_name, ())):
+        return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MATCH,
+                     detail="matches a second reading of the card")
+    spec = template.fields.get(field_name)
+    suffix = spec.person_suffix if spec else None
+    read_norm = normalise_identifier(read)
+    if suffix and typed_norm.startswith(read_norm) and _fullmatch(suffix, typed_norm[len(read_norm):]):
+        flags.append(flag("member_id_typo", field_name, typed=typed, read=read,
+                          why="the person's suffix was added"))
+        return Check(field=field_name, typed=typed, read=read, status=CheckStatus.PROBABLE_TYPO,
+                     detail=f"suggested: {read} (without the person's suffix)")
+    return _compare_identifier(field_name, typed, typed_norm, reading, flags)
+
+
+def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: Candidate,
+                        flags: list[Flag]) -> Check:
+    read_norm = normalise_identifier(reading.value)
+    if reading.confidence < LOW_CONFIDENCE:
+        flags.append(flag(f"{field_name}_unreadable", field_name))
+        return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.UNREADABLE,
+                     detail=f"read {reading.value} with low confidence ({reading.confidence:.2f})")
+    reason = _typo_reason(typed_norm, read_norm)
+    if reason:
+        flags.append(flag(f"{field_name}_typo", field_name, typed=typed, read=reading.value, why=reason))
+        return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.PROBABLE_TYPO,
+                     detail=f"suggested: {reading.value} ({reason})")
+    flags.append(flag(f"{field_name}_mismatch", field_name, typed=typed, read=reading.value))
+    return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MISMATCH)
+
+
+def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, flags: list[Flag]) -> Check:
+    field_name = "group_number"
+    typed_norm = normalise_identifier(typed)
+    reading = extraction.fields.get(field_name)
+    if typed_norm == PLACEHOLDER:
+        if reading is None:
+            return Check(field=field_name, typed=typed, status=CheckStatus.PLACEHOLDER,
+                         detail="no group number printed; staff fill it in at the eligibility check")
+        portal = portal_group_value(template, reading.value)
+        if reading.confidence < LOW_CONFIDENCE:
+            flags.append(flag("group_number_unreadable", field_name))
+        else:
+            flags.append(flag("group_placeholder", field_name, read=reading.value))
+        return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.PLACEHOLDER,
+                     detail=f"proposed: {reading.value} (portal value {portal})")
+    distractor = _distractor_typed(field_name, typed_norm, extraction, template)
+    if reading is not None:
+        accepted = {normalise_identifier(reading.value), normalise_identifier(
+            portal_group_value(template, reading.value))}
+        accepted |= {normalise_identifier(c.value) for c in extraction.alternatives.get(field_name, ())}
+        if typed_norm in accepted:
+            return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MATCH)
+    if distractor:
+        flags.append(flag("typed_distractor", field_name, field_label="group number", typed=typed,
+                          distractor=_label(distractor[0]), read=reading.value if reading else "not printed"))
+        return Check(field=field_name, typed=typed, read=reading.value if reading else None,
+                     status=CheckStatus.MISMATCH,
+                     detail=f"the {_label(distractor[0])} was typed as the group number")
+    if reading is None:
+        if not template.policies.group_often_missing:
+            flags.append(flag("group_number_unreadable", field_name))
+            return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
+                         detail="no group number could be read on the card")
+        return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
+                     detail=f"{template.name} cards often do not print the group number")
+    return _compare_identifier(field_name, typed, typed_norm, reading, flags)
+
+
+def _fullmatch(pattern: str, value: str) -> bool:
+    return bool(re.fullmatch(pattern, value))
+
+
+# --- payer ------------------------------------------------------------------------------------
+def _check_payer(typed: Optional[str], payer: PayerMatch, templates: TemplateSet, card_lines: list[str],
+                 flags: list[Flag]) -> list[Check]:
+    if payer.also_matched:
+        names = ", ".join([payer.template.name, *(templates.get(p).name for p in payer.also_matched)])
+        flags.append(flag("payer_ambiguous", "insurance_provider", read=names))
+    if typed is None:
+        return []
+    field_name = "insurance_provider"
+    meant, _ = templates.resolve_alias(typed)
+    found = payer.template
+    if payer.payer_id == "unknown":
+        if meant is None and _printed_on_card(typed, card_lines):
+            flags.append(flag("payer_unlisted", field_name, typed=typed))
+            return [Check(field=field_name, typed=typed, read=None, status=CheckStatus.MATCH,
+                          detail="the typed provider is printed on the card (no template for it)")]
+        flags.append(flag("payer_unknown", field_name, typed=typed))
+        return [Check(field=field_name, typed=typed, read=None, status=CheckStatus.UNREADABLE,
+                      detail="the payer could not be recognised on the card")]
+    if meant is not None and meant.id == found.id:
+        return [Check(field=field_name, typed=typed, read=found.name, status=CheckStatus.MATCH)]
+    if meant is not None and found.parent == meant.id:
+        flags.append(flag("payer_parent_brand", field_name, typed=typed, read=found.name))
+        return [Check(field=field_name, typed=typed, read=found.name, status=CheckStatus.MISMATCH,
+                      detail=f"{typed} is the parent brand; select {found.name}")]
+    flags.append(flag("payer_mismatch", field_name, typed=typed, read=found.name))
+    return [Check(field=field_name, typed=typed, read=found.name, status=CheckStatus.MISMATCH,
+                  detail=f"the card is from {found.name}")]
+
+
+def _printed_on_card(text: str, card_lines: list[str]) -> bool:
+    wanted = squash(text)
+    return len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line)) >= 90 for line in card_lines
+                                    if len(squash(line)) >= len(wanted) - 1)
+
+
+# --- people -----------------------------------------------------------------------------------
+def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: list[str],
+                  flags: list[Flag]) -> list[Check]:
+    """The patient's name, and for a dependent the policy holder's, against the names on the card."""
+    printed = [c for c in (fields.get("member_name"), fields.get("subscriber_name")) if c is not None]
+    checks: list[Check] = []
+    dependent = submission.is_policy_holder is False
+    if not dependent:
+        checks += _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags)
+    else:
+        # the dependent may not be printed; the card's member or subscriber is the policy holder
+        checks += _check_name("", submission.first_name, submission.last_name, [], card_lines, flags)
+        holder = submission.policy_holder
+        if holder is not None:
+            checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines,
+                                  flags)
+    return checks
+
+
+def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[Candidate],
+                card_lines: list[str], flags: list[Flag]) -> list[Check]:
+    typed_parts = [(f"{prefix}first_name", first), (f"{prefix}last_name", last)]
+    typed_parts = [(name, value) for name, value in typed_parts if value]
+    if not typed_parts:
+        return []
+    typed_tokens = normalise_name(" ".join(v for _, v in typed_parts)).split()
+    # printed anywhere on the card, in any order: the same person
+    for line in card_lines:
+        line_tokens = set(normalise_name(line).split())
+        if typed_tokens and all(t in line_tokens for t in typed_tokens):
+            return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
+                    for name, value in typed_parts]
+    if not printed:
+        return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
+                      detail="the card does not print this person's name legibly")
+                for name, value in typed_parts]
+    reading = printed[0]
+    read_tokens = normalise_name(reading.value).split()
+    checks = []
+    for name, value in typed_parts:
+        typed_norm = normalise_name(value)
+        position = read_tokens[0] if name.endswith("first_name") else read_tokens[-1]
+        label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
+        if typed_norm == position or typed_norm in read_tokens:
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH))
+            continue
+        if reading.confidence < LOW_CONFIDENCE:
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
+                                detail="the name on the card was read with low confidence"))
+            continue
+        if "-" in position and typed_norm in position.split("-"):
+            why = ": part of the hyphenated name is missing"
+        else:
+            why = ""
+        if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
+            flags.append(flag("name_typo", name, field_label=label, typed=value, read=position.upper()))
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.PROBABLE_TYPO,
+                                detail=f"suggested: {position.upper()}"))
+            continue
+        flags.append(flag("name_mismatch", name, field_label=label, typed=value, read=reading.value, why=why))
+        checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
+                            detail=why.lstrip(": ")))
+    return checks
+
+
+def _check_date_of_birth(submission: ClientSubmission, fields: dict[str, Candidate],
+                         flags: list[Flag]) -> Check:
+    typed = submission.date_of_birth.isoformat()
+    reading = fields.get("date_of_birth")
+    if reading is None or submission.is_policy_holder is False:
+        return Check(field="date_of_birth", typed=typed, status=CheckStatus.NOT_ON_CARD,
+                     detail="cards rarely print the date of birth")
+    if reading.value == typed:
+        return Check(field="date_of_birth", typed=typed, read=reading.value, status=CheckStatus.MATCH)
+    flags.append(flag("date_of_birth_mismatch", "date_of_birth", typed=typed, read=reading.value))
+    return Check(field="date_of_birth", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)
+
+
+def _check_school(submission: ClientSubmission, fields: dict[str, Candidate], template: PayerTemplate,
+                  flags: list[Flag]) -> list[Check]:
+    reading = fields.get("school_name")
+    typed = submission.school_name
+    if not template.policies.school_name_required:
+        return []
+    if typed is None:
+        if reading is None:
+            flags.append(flag("school_name_missing", "school_name"))
+        else:
+            flags.append(flag("school_name_from_card", "school_name", read=reading.value))
+        return []
+    if reading is None:
+        return [Check(field="school_name", typed=typed, status=CheckStatus.NOT_ON_CARD)]
+    if fuzz.token_set_ratio(normalise_name(typed), normalise_name(reading.value)) >= 85:
+        return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MATCH)]
+    flags.append(flag("school_name_mismatch", "school_name", typed=typed, read=reading.value))
+    return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)]
+
+
+# --- photos -----------------------------------------------------------------------------------
+def _quality_flags(quality: dict[str, SideQuality], member_id: Optional[Candidate]) -> Iterable[Flag]:
+    """A retake only when the photo's problems left the member ID unread; otherwise a note."""
+    trusted = member_id is not None and member_id.confidence >= LOW_CONFIDENCE
+    for side, q in quality.items():
+        for issue in q.issues:
+            message = f"{side.capitalize()} photo: {RETAKE_MESSAGES.get(issue, issue)}"
+            retake = not trusted and (side == "front" or member_id is None)
+            yield flag("photo_retake" if retake else "photo_quality", None, message=message)

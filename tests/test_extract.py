@@ -1,0 +1,174 @@
+"""OCR text in, fields out: each payer's rules and distractors, without Tesseract."""
+
+import pytest
+
+from card_reader.extract import SidePage, extract_fields
+from card_reader.ocr import page_from_text
+from card_reader.templates import load_templates, portal_group_value
+
+TEMPLATES = load_templates()
+
+
+def read(front: str, back: str = "", payer: str | None = None):
+    pages = [SidePage("front", page_from_text(front))]
+    if back:
+        pages.append(SidePage("back", page_from_text(back)))
+    match = TEMPLATES.match([p.page for p in pages])
+    if payer is not None:
+        assert match.payer_id == payer
+    return match, extract_fields(match.template, pages)
+
+
+def value(extraction, name):
+    return extraction.fields[name].value if name in extraction.fields else None
+
+
+def test_uhc_health_plan_number_is_never_the_member_id():
+    match, e = read("UnitedHealthcare     Choice Plus\n"
+                    "Health Plan (80840) 911-87726-04\n"
+                    "Member ID: 912345678     Group Number: 98765\n"
+                    "Member: JANE Q DOE\n"
+                    "Payer ID 87726   RxBIN 610279   RxGrp UHEALTH", payer="uhc")
+    assert value(e, "member_id") == "912345678"
+    assert value(e, "group_number") == "98765"
+    assert value(e, "health_plan") == "(80840)911-87726-04"
+    assert value(e, "rx_group") == "UHEALTH"
+    assert portal_group_value(match.template, "98765") == "XXXXXX"
+
+
+def test_uhc_health_plan_first_and_member_id_below_its_label():
+    _, e = read("UnitedHealthcare\n"
+                "Health Plan (80840)     Member ID        Group Number\n"
+                "911-87726-04            912345678        0705214", payer="uhc")
+    assert value(e, "member_id") == "912345678"
+    assert value(e, "group_number") == "0705214"
+
+
+def test_umr_issuer_is_not_an_id():
+    _, e = read("UMR   A UnitedHealthcare Company\n"
+                "Issuer (80840) 9151014609\n"
+                "Member ID 123456789\n"
+                "Group Number 76-123456\n"
+                "JOHN SMITH", payer="umr")
+    assert value(e, "member_id") == "123456789"
+    assert value(e, "group_number") == "76-123456"
+    assert value(e, "issuer").startswith("(80840)")
+
+
+def test_student_resources_policy_number_drops_parenthesised_digits():
+    match, e = read("UnitedHealthcare StudentResources\n"
+                    "University of Northwood\n"
+                    "SR ID# 987654321\n"
+                    "Policy # 2020-451-1 (312)", payer="uhc_student_resources")
+    assert value(e, "member_id") == "987654321"
+    assert value(e, "group_number") == "2020-451-1"
+    assert value(e, "school_name") == "University of Northwood"
+    assert portal_group_value(match.template, "2020-451-1") == "XXXXXX"
+
+
+def test_aetna_portal_group_is_first_six_digits():
+    match, e = read("aetna   Open Access Aetna Select\n"
+                    "ID W213769935\n"
+                    "GRP# 866081-030-00001\n"
+                    "Member JOHN DOE", payer="aetna")
+    assert value(e, "member_id") == "W213769935"
+    assert value(e, "group_number") == "866081-030-00001"
+    assert portal_group_value(match.template, value(e, "group_number")) == "866081"
+
+
+def test_oscar_card_without_group_has_no_group_field_and_osc_id_found_without_label():
+    _, e = read("oscar\nSilver Classic EPO\nJANE DOE\nOSC12345678\nRxBIN 003858  RxPCN MA  RxGrp OSCAR01",
+                payer="oscar")
+    assert value(e, "member_id") == "OSC12345678"
+    assert "group_number" not in e.fields
+    assert e.fields["member_id"].confidence < 0.8  # found by shape alone
+
+
+def test_bcbs_prefix_number_suffix_columns_make_member_id_prefix_plus_number():
+    _, e = read("Empire BlueCross BlueShield\n"
+                "PREFIX     ID NUMBER     SFX\n"
+                "ETR        BJ1234567     01\n"
+                "Group No 720902MF2A", payer="anthem")
+    assert value(e, "member_id") == "ETRBJ1234567"
+    assert value(e, "member_suffix") == "01"
+    assert value(e, "group_number") == "720902MF2A"
+
+
+def test_bcbs_member_id_with_separate_person_suffix_drops_the_suffix():
+    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID ETRBJ1234567 01\nGroup No 720902MF2A",
+                payer="anthem")
+    assert value(e, "member_id") == "ETRBJ1234567"
+
+
+def test_cigna_label_glued_to_value():
+    _, e = read("Cigna Healthcare\nID:122222222\nGroup:00699999\nRxBIN 017010", payer="cigna")
+    assert value(e, "member_id") == "122222222"
+    assert value(e, "group_number") == "00699999"
+
+
+def test_look_alike_repaired_only_where_the_shape_requires_and_confidence_drops():
+    _, clean = read("Cigna\nID 122222222\nGroup 00699999", payer="cigna")
+    _, repaired = read("Cigna\nID 12222Z222\nGroup OO699999", payer="cigna")
+    assert value(repaired, "member_id") == "122222222"
+    assert value(repaired, "group_number") == "00699999"
+    assert repaired.fields["member_id"].confidence < clean.fields["member_id"].confidence
+    assert repaired.fields["member_id"].raw == "12222Z222"
+
+
+def test_aetna_member_id_letter_is_kept_not_repaired():
+    _, e = read("aetna\nID W213769935\nGRP 866081", payer="aetna")
+    assert value(e, "member_id") == "W213769935"
+
+
+def test_rx_group_is_not_the_group_number():
+    _, e = read("Cigna\nID 122222222\nRx Grp 0067213\nRxBIN 017010  RxPCN 9999", payer="cigna")
+    assert "group_number" not in e.fields
+    assert value(e, "rx_group") == "0067213"
+
+
+def test_label_with_ocr_slip_still_matches():
+    _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
+    assert value(e, "member_id") == "912345678"
+    assert value(e, "group_number") == "98765"
+
+
+def test_generic_template_reads_labelled_ids_for_unknown_payer():
+    _, e = read("Humana\nGold Plus HMO\nMember ID H12345678\nGroup # 7X1234\nPCP $25  Specialist $50\n"
+                "Customer Service 1-800-457-4708", payer="unknown")
+    assert value(e, "member_id") == "H12345678"
+    assert value(e, "group_number") == "7X1234"
+    assert value(e, "customer_service_phone") == "800-457-4708"
+
+
+def test_phone_and_payer_id_never_become_member_id():
+    _, e = read("Humana\nPayer ID 61101\nCall 1-800-457-4708\nMember ID H12345678", payer="unknown")
+    assert value(e, "member_id") == "H12345678"
+    assert value(e, "payer_id") == "61101"
+
+
+def test_two_different_candidates_lower_the_confidence():
+    _, single = read("UnitedHealthcare\nMember ID 912345678")
+    _, double = read("UnitedHealthcare\nMember ID 912345678\nMember ID 987654321")
+    assert double.fields["member_id"].confidence < single.fields["member_id"].confidence
+    assert double.alternatives["member_id"]
+
+
+def test_back_side_values_report_their_side():
+    _, e = read("Cigna\nID 122222222", "RxBIN 017010\nRxPCN 9999\nGroup 00699999")
+    assert e.fields["group_number"].side == "back"
+    assert e.fields["member_id"].side == "front"
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Member: JANE Q DOE", "JANE Q DOE"),
+    ("Name  Maria Lopez-Garcia", "MARIA LOPEZ-GARCIA"),
+    ("Member\nSEAN O'BRIEN", "SEAN O'BRIEN"),
+])
+def test_member_name(text, name):
+    _, e = read("UnitedHealthcare\n" + text)
+    assert value(e, "member_name") == name
+
+
+def test_date_of_birth_read_when_printed():
+    _, e = read("UnitedHealthcare\nDOB 01/02/1985")
+    assert value(e, "date_of_birth") == "1985-01-02"

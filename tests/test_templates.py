@@ -1,0 +1,109 @@
+"""Templates are validated with zero tolerance: every file loads, every pattern compiles."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from card_reader.errors import TemplateError
+from card_reader.ocr import page_from_text
+from card_reader.templates import DEFAULT_TEMPLATE_DIR, load_templates
+
+PAYERS = {"aetna", "cigna", "anthem", "uhc", "umr", "oscar", "uhc_student_resources", "oxford"}
+
+
+def test_every_template_loads_and_every_pattern_compiles():
+    templates = load_templates()
+    assert PAYERS <= set(templates.templates)
+    assert templates.generic.id == "generic"
+    for template in templates.templates.values():
+        assert "member_id" in template.fields and "group_number" in template.fields, template.id
+        for name, spec in template.fields.items():
+            for pattern in (spec.pattern, spec.shape, spec.person_suffix):
+                if pattern:
+                    re.compile(pattern)
+            assert spec.type is not None, (template.id, name)
+
+
+def test_template_version_changes_with_content(tmp_path):
+    for path in DEFAULT_TEMPLATE_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    before = load_templates(tmp_path).version
+    oscar = tmp_path / "oscar.yaml"
+    oscar.write_text(oscar.read_text() + "\n# changed\n")
+    assert load_templates(tmp_path).version != before
+
+
+def _copy_with(tmp_path: Path, name: str, text: str) -> Path:
+    for path in DEFAULT_TEMPLATE_DIR.glob("*.yaml"):
+        (tmp_path / path.name).write_text(path.read_text())
+    (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize("body, problem", [
+    ("id: broken\nname: B\nextends: _common\nkeywords: [b]\nfields:\n  member_id:\n    type: identifier\n"
+     "    labels: [ID]\n    pattern: '[A-Z'\n", "does not compile"),
+    ("id: broken\nname: B\nextends: _common\nkeywords: [b]\nfields:\n  member_id:\n    type: identifier\n"
+     "    labels: [ID]\n", "needs a pattern"),
+    ("id: broken\nname: B\nextends: _common\nkeywords: [b]\nfields:\n  member_id:\n    type: guess\n"
+     "    labels: [ID]\n", "type"),
+    ("id: broken\nname: B\nkeywords: [b]\nunknown_key: 1\n", "unknown_key"),
+    ("id: broken\nname: B\nextends: _nothing\nkeywords: [b]\n", "extends unknown"),
+    ("id: [unclosed\n", "not valid YAML"),
+    ("id: aetna\nname: Second Aetna\nkeywords: [x]\n", "also used by"),
+])
+def test_a_broken_template_fails_loudly_naming_file_and_problem(tmp_path, body, problem):
+    directory = _copy_with(tmp_path, "zz_broken.yaml", body)
+    with pytest.raises(TemplateError) as raised:
+        load_templates(directory)
+    assert "zz_broken.yaml" in str(raised.value)
+    assert problem in str(raised.value)
+    assert raised.value.code == "template_invalid"
+
+
+def test_a_new_payer_is_a_new_file(tmp_path):
+    body = ("id: acme\nname: Acme Health\nextends: _common\nkeywords: [Acme Health]\naliases: [Acme]\n"
+            "fields:\n  member_id:\n    type: identifier\n    labels: [Acme ID]\n    pattern: 'AC\\d{7}'\n"
+            "  group_number:\n    type: identifier\n    labels: [Group]\n    pattern: '\\d{6}'\n")
+    templates = load_templates(_copy_with(tmp_path, "acme.yaml", body))
+    match = templates.match([page_from_text("Acme Health\nAcme ID AC1234567   Group 123456")])
+    assert match.payer_id == "acme"
+
+
+@pytest.mark.parametrize("text, payer", [
+    ("aetna\nOpen Access Aetna Select", "aetna"),
+    ("Cigna Healthcare\nOpen Access Plus", "cigna"),
+    ("Empire BlueCross BlueShield", "anthem"),
+    ("Anthem Blue Cross and Blue Shield", "anthem"),
+    ("UnitedHealthcare\nChoice Plus", "uhc"),
+    ("UMR\nA UnitedHealthcare Company", "umr"),
+    ("Oxford Health Plans\nUnitedHealthcare", "oxford"),
+    ("UnitedHealthcare StudentResources\nUniversity of Northwood", "uhc_student_resources"),
+    ("oscar\nSilver Classic", "oscar"),
+    ("Humana\nGold Plus HMO", "unknown"),
+    ("Blue Shield of California\nPPO", "unknown"),
+])
+def test_payer_recognised_sub_brand_beats_parent(text, payer):
+    assert load_templates().match([page_from_text(text)]).payer_id == payer
+
+
+def test_two_unrelated_payers_matching_is_flagged_not_first_match():
+    match = load_templates().match([page_from_text("aetna\nCigna")])
+    assert match.also_matched
+    assert match.confidence < 0.7
+
+
+@pytest.mark.parametrize("typed, payer", [
+    ("United Healthcare", "uhc"), ("UHC", "uhc"), ("Empire BlueCross", "anthem"), ("anthem bcbs", "anthem"),
+    ("CIGNA", "cigna"), ("Oscar Health", "oscar"), ("UHC Student Resources", "uhc_student_resources"),
+    ("Oxford", "oxford"), ("Aetna Inc", "aetna"),
+])
+def test_aliases_resolve(typed, payer):
+    template, _ = load_templates().resolve_alias(typed)
+    assert template is not None and template.id == payer
+
+
+def test_an_unrelated_name_resolves_to_no_template():
+    template, _ = load_templates().resolve_alias("Humana")
+    assert template is None
