@@ -20,11 +20,12 @@ from rapidfuzz.distance import Levenshtein
 
 from .ocr import Box, Page, Word
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
-from .text import normalise_identifier, parse_date, repairs, squash
+from .text import normalise_identifier, parse_date, repairs, squash, strip_accents
 
 log = logging.getLogger(__name__)
 
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
+MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
@@ -98,7 +99,9 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
         if spec.compose:
             composed = _compose(name, spec, candidates)
             if composed:
-                candidates[name].append(composed)
+                # a direct reading of one part alone (the number under "Identification #") is superseded
+                parts = {c.value for part in spec.compose for c in candidates[part]}
+                candidates[name] = [c for c in candidates[name] if c.value not in parts] + [composed]
     chosen: dict[str, Candidate] = {}
     alternatives: dict[str, tuple[Candidate, ...]] = {}
     for name, found in candidates.items():
@@ -112,19 +115,47 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
 
 
 def group_rows(page: Page) -> list[_Row]:
-    """Words sorted into visual rows by their vertical centres, left to right within a row."""
-    words = sorted(page.words(), key=lambda w: w.box.cy)
-    rows: list[list[Word]] = []
-    for word in words:
-        if rows:
-            row = rows[-1]
-            row_cy = statistics.fmean(w.box.cy for w in row)
-            row_h = statistics.median(w.box.h for w in row)
-            if abs(word.box.cy - row_cy) <= 0.5 * max(row_h, word.box.h):
-                row.append(word)
+    """Words chained left to right into text lines by geometry, not by Tesseract's layout guess.
+
+    A word's right neighbour is the nearest word to its right that shares most of its height, so a
+    small label and the large value printed after it form one line even on a slightly skewed card,
+    while two columns at nearly the same height stay apart when far from each other.
+    """
+    words = sorted(page.words(), key=lambda w: w.box.x)
+    right: dict[int, int] = {}
+    claimed: dict[int, tuple[float, int]] = {}
+    for i, word in enumerate(words):
+        best: Optional[tuple[float, int]] = None
+        for j in range(i + 1, len(words)):
+            other = words[j]
+            gap = other.box.x - word.box.right
+            if gap < -0.3 * min(word.box.w, other.box.w) or not _same_line(word.box, other.box):
                 continue
-        rows.append([word])
-    return [_Row(tuple(sorted(r, key=lambda w: w.box.x))) for r in rows]
+            if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
+                continue
+            if best is None or gap < best[0]:
+                best = (gap, j)
+        if best is not None and (best[1] not in claimed or claimed[best[1]][0] > best[0]):
+            if best[1] in claimed:
+                right.pop(claimed[best[1]][1], None)
+            claimed[best[1]] = (best[0], i)
+            right[i] = best[1]
+    has_left = {j for j in right.values()}
+    rows = []
+    for i in range(len(words)):
+        if i in has_left:
+            continue
+        chain, k = [words[i]], i
+        while k in right:
+            k = right[k]
+            chain.append(words[k])
+        rows.append(_Row(tuple(chain)))
+    return sorted(rows, key=lambda r: (r.box.y, r.box.x))
+
+
+def _same_line(a: Box, b: Box) -> bool:
+    overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+    return overlap >= 0.5 * min(a.h, b.h)
 
 
 def _label_index(template: PayerTemplate) -> list[tuple[str, str, str]]:
@@ -255,9 +286,12 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits:
 
 
 def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
-    """The next rows under a label, within about two label heights."""
+    """Lines under a label, nearest first, within about two label heights."""
     reach = hit.box.bottom + 2.5 * hit.box.h
-    return [r for r in range(hit.row + 1, min(hit.row + 3, len(rows))) if rows[r].box.y <= reach]
+    below = [r for r, row in enumerate(rows)
+             if r != hit.row and row.box.cy > hit.box.bottom - 0.2 * hit.box.h and row.box.y <= reach
+             and row.box.right >= hit.box.x - hit.box.h and row.box.x <= hit.box.right + hit.box.h]
+    return sorted(below, key=lambda r: rows[r].box.y)
 
 
 def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: int,
@@ -308,11 +342,9 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
             return repaired, raw, changes
         return None
     if spec.type == FieldType.PERSON_NAME:
-        tokens = [t.strip(",:;") for t in raw.upper().split()]
-        if any(not re.fullmatch(r"[A-Z][A-Z'\-.]*", t) for t in tokens):
-            return None
-        value = " ".join(tokens)
-        return (value, raw, 0) if NAME_PATTERN.fullmatch(value) and spec.regex.fullmatch(value) else None
+        value = " ".join(t.strip(",:;") for t in raw.upper().split())
+        plain = strip_accents(value)
+        return (value, raw, 0) if NAME_PATTERN.fullmatch(plain) and spec.regex.fullmatch(plain) else None
     if spec.type == FieldType.DATE:
         parsed = parse_date(raw)
         return (parsed.isoformat(), raw, 0) if parsed else None
@@ -371,6 +403,24 @@ def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]])
                      round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,
                      Box.enclosing([p.box for p in parts]), " + ".join(p.label or "" for p in parts), "composed",
                      sum(p.repaired for p in parts))
+
+
+def merge_extractions(first: Extraction, second: Extraction) -> Extraction:
+    """Combine two OCR passes: agreement raises confidence, disagreement is kept as a rival."""
+    fields = dict(first.fields)
+    alternatives = dict(first.alternatives)
+    for name, other in second.fields.items():
+        mine = fields.get(name)
+        if mine is None:
+            fields[name] = other
+        elif mine.value == other.value:
+            boosted = min(1.0, max(mine.confidence, other.confidence) * 1.1)
+            fields[name] = Candidate(**{**mine.__dict__, "confidence": round(boosted, 3)})
+        else:
+            best, rival = (mine, other) if mine.confidence >= other.confidence else (other, mine)
+            fields[name] = Candidate(**{**best.__dict__, "confidence": round(best.confidence * AMBIGUITY_FACTOR, 3)})
+            alternatives[name] = (rival, *alternatives.get(name, ()))
+    return Extraction(fields, alternatives)
 
 
 def _choose(found: list[Candidate]) -> tuple[Candidate, tuple[Candidate, ...]]:

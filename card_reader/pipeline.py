@@ -17,16 +17,16 @@ from pathlib import Path
 from typing import Iterator, Optional, Union
 
 import cv2
-import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import Extraction, SidePage, extract_fields
+from .extract import Extraction, SidePage, extract_fields, merge_extractions
 from .load import load_image
 from .locate import SideImage, locate_cards
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import OcrEngine, Page
-from .templates import TemplateSet, load_templates, portal_group_value
+from .prepare import prepare_for_ocr
+from .templates import UNKNOWN_PAYER, PayerMatch, TemplateSet, load_templates, portal_group_value
 from .verify import verify
 
 log = logging.getLogger(__name__)
@@ -85,14 +85,26 @@ class CardReader:
                     located += [("front", found[0], image.exif_rotation), ("back", found[1], image.exif_rotation)]
                 else:
                     located.append((side, found[0], image.exif_rotation))
+        with _timed(timings, "prepare"):
+            prepared = [prepare_for_ocr(img.image) for _, img, _ in located]
         with _timed(timings, "ocr"):
-            sides = [ReadSide(side, img, self.engine.recognise(_for_ocr(img.image)), exif)
-                     for side, img, exif in located]
-        pages = [SidePage(s.side, s.page) for s in sides]
+            sides = [ReadSide(side, img, self.engine.recognise(ready), exif)
+                     for (side, img, exif), ready in zip(located, prepared)]
         with _timed(timings, "payer"):
             payer = self.templates.match([s.page for s in sides])
         with _timed(timings, "extract"):
-            extraction = extract_fields(payer.template, pages)
+            extraction = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+        if _unsure(extraction, payer):
+            # a second pass with whole-page layout analysis, only where the first left doubt
+            with _timed(timings, "ocr_second_pass"):
+                second = [SidePage(s.side, self.engine.recognise(ready, psm=SECOND_PASS_PSM))
+                          for s, ready in zip(sides, prepared)]
+            with _timed(timings, "payer"):
+                payer = self.templates.match([s.page for s in sides] + [p.page for p in second])
+            with _timed(timings, "extract"):
+                extraction = merge_extractions(
+                    extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides]),
+                    extract_fields(payer.template, second))
         quality = {s.side: self._quality(s) for s in sides}
         card_lines = [line.text for s in sides for line in s.page.lines]
         with _timed(timings, "verify"):
@@ -153,9 +165,17 @@ def load_submission(path: Union[str, Path]) -> ClientSubmission:
     return _submission(data)
 
 
-def _for_ocr(image: np.ndarray) -> np.ndarray:
-    """Grey is what Tesseract binarises anyway; converting here halves what is sent to it."""
-    return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+SECOND_PASS_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
+SURE_CONFIDENCE = 0.75
+
+
+def _unsure(extraction: Extraction, payer: PayerMatch) -> bool:
+    """Whether the first OCR pass left the payer, member ID or group number in doubt."""
+    member = extraction.fields.get("member_id")
+    group = extraction.fields.get("group_number")
+    return (payer.payer_id == UNKNOWN_PAYER or member is None or member.confidence < SURE_CONFIDENCE
+            or (group is None and not payer.template.policies.group_often_missing)
+            or (group is not None and group.confidence < SURE_CONFIDENCE))
 
 
 def _field_readings(extraction: Extraction, template) -> dict[str, FieldReading]:

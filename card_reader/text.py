@@ -33,8 +33,12 @@ def strip_accents(text: str) -> str:
 
 
 def normalise_identifier(text: str, keep: str = "") -> str:
-    """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group)."""
-    return "".join(ch for ch in strip_accents(text).upper() if ch.isalnum() or ch in keep)
+    """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group).
+
+    A ``$`` inside an identifier is OCR's reading of an S (copays are never identifiers).
+    """
+    text = strip_accents(text).upper().replace("$", "S")
+    return "".join(ch for ch in text if ch.isalnum() or ch in keep)
 
 
 def canonical_look_alikes(text: str) -> str:

@@ -1,0 +1,64 @@
+"""End to end on the committed sample photos with the real Tesseract engine.
+
+The accuracy floors here are regressions guards set below the measured numbers (README); the
+targets themselves are tracked by `card-reader eval`, not by this test.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from card_reader.batch import discover_cases, run_batch
+from card_reader.evaluate import evaluate
+from card_reader.models import CardFailure
+
+pytestmark = pytest.mark.e2e
+SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "cards"
+
+
+@pytest.fixture(scope="module")
+def report():
+    cases = discover_cases(SAMPLES)
+    outcomes = list(run_batch(cases, workers=2))
+    return outcomes, evaluate(outcomes, SAMPLES)
+
+
+def test_every_sample_card_is_read_without_failure(report):
+    outcomes, _ = report
+    assert len(outcomes) == len(discover_cases(SAMPLES)) >= 30
+    assert [o.case for o in outcomes if isinstance(o, CardFailure)] == []
+
+
+def test_accuracy_floors(report):
+    data = report[1].as_dict()["overall"]
+    assert data["payer"] >= PAYER_FLOOR, data
+    assert data["member_id"] >= MEMBER_FLOOR, data
+    assert data["group_number"] >= GROUP_FLOOR, data
+
+
+def test_review_decisions_floors(report):
+    data = report[1].as_dict()
+    assert data["typed_mistakes_caught"] >= CAUGHT_FLOOR, data
+    assert data["correct_forms_flagged"] <= FLAGGED_CEILING, data
+
+
+def test_inspect_cli_prints_card_result_json():
+    case = SAMPLES / "020_cigna_screenshot_clean"
+    out = subprocess.run([sys.executable, "-m", "card_reader.cli", "inspect", str(case / "front.png"),
+                          str(case / "back.png"), "--typed", str(case / "typed.json"), "--json"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    expected = json.loads((case / "expected.json").read_text())
+    assert result["payer"]["id"] == expected["payer"]
+    assert result["fields"]["member_id"]["value"] == expected["member_id"]
+
+
+PAYER_FLOOR = 90.0
+MEMBER_FLOOR = 80.0
+GROUP_FLOOR = 75.0
+CAUGHT_FLOOR = 85.0
+FLAGGED_CEILING = 40.0

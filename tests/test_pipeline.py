@@ -1,0 +1,125 @@
+"""The whole path with a fake engine (no Tesseract): contract, logging, errors, CLI exit codes."""
+
+import json
+import logging
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from card_reader import CardReader, ClientSubmission
+from card_reader.cli import main
+from card_reader.errors import CardReaderError, InputError
+from card_reader.models import CardResult
+from card_reader.ocr import FakeEngine, page_from_text
+
+FRONT = ("UnitedHealthcare     Choice Plus\nHealth Plan (80840) 911-87726-04\n"
+         "Member ID: 912345678     Group Number: 98765\nMember: JANE Q DOE")
+BACK = "Payer ID 87726\nRxBIN 610279  RxPCN 9999  RxGrp UHEALTH\nCustomer Service 1-866-633-2446"
+
+
+def card_photo(path, size=(1600, 1200)):
+    """A light card-shaped rectangle with text-like bars on a dark table."""
+    photo = np.full((size[1], size[0], 3), 40, np.uint8)
+    card = np.full((500, 793, 3), 235, np.uint8)
+    for row in range(6):
+        cv2.rectangle(card, (60, 60 + row * 70), (60 + 90 * (row + 2), 90 + row * 70), (30, 30, 30), -1)
+    photo[350:850, 400:1193] = card
+    cv2.imwrite(str(path), photo)
+    return path
+
+
+@pytest.fixture
+def reader():
+    return CardReader(engine=FakeEngine([page_from_text(FRONT), page_from_text(BACK)]))
+
+
+def test_result_contract(tmp_path, reader):
+    result = reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                         {"member_id": "912345678", "group_number": "XXXXXX", "insurance_provider": "UHC"})
+    assert result.payer.id == "uhc"
+    assert result.fields["member_id"].value == "912345678"
+    assert result.fields["member_id"].side == "front" and len(result.fields["member_id"].box) == 4
+    assert result.fields["group_number"].portal_value == "XXXXXX"
+    assert result.fields["rx_group"].side == "back"
+    assert {c.field: c.status.value for c in result.checks} == {
+        "member_id": "match", "group_number": "placeholder", "insurance_provider": "match"}
+    assert not result.needs_review
+    assert set(result.quality) == {"front", "back"} and result.quality["front"].card_found
+    assert {"load", "locate", "ocr", "payer", "extract", "verify"} <= set(result.timings_ms)
+    assert CardResult.model_validate_json(result.model_dump_json()) == result
+
+
+def test_no_phi_in_logs_at_any_level(tmp_path, reader, caplog):
+    caplog.set_level(logging.DEBUG, logger="card_reader")
+    reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                ClientSubmission(member_id="912345687", first_name="Jane", last_name="Dough",
+                                 date_of_birth="1985-01-02"))
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in ("912345678", "912345687", "JANE", "Jane", "DOE", "Dough", "1985"):
+        assert secret not in logged
+
+
+def test_bad_image_raises_typed_error_and_reader_goes_on(tmp_path, reader):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"this is not an image")
+    with pytest.raises(InputError) as raised:
+        reader.read(bad)
+    assert raised.value.code == "not_an_image"
+    assert reader.read(card_photo(tmp_path / "f.png")).payer.id == "uhc"
+
+
+def test_cli_exit_code_and_message_for_bad_input(tmp_path, capsys):
+    empty = tmp_path / "front.jpg"
+    empty.write_bytes(b"")
+    assert main(["inspect", str(empty)]) == InputError.exit_code
+    assert "image_empty" in capsys.readouterr().err
+
+
+def test_cli_bad_typed_form(tmp_path, capsys):
+    form = tmp_path / "typed.json"
+    form.write_text("{not json")
+    assert main(["inspect", str(card_photo(tmp_path / "f.png")), "--typed", str(form)]) == 3
+    assert "invalid_submission" in capsys.readouterr().err
+
+
+def test_every_error_has_a_stable_code_and_exit_code():
+    def walk(cls):
+        yield cls
+        for sub in cls.__subclasses__():
+            yield from walk(sub)
+
+    seen = set()
+    for cls in walk(CardReaderError):
+        assert cls.code not in seen, cls
+        seen.add(cls.code)
+        assert isinstance(cls.exit_code, int) and cls.exit_code != 0
+
+
+def test_import_pulls_in_no_cli_framework():
+    code = ("import sys, card_reader, card_reader.pipeline; "
+            "print(','.join(m for m in ('rich', 'click', 'typer', 'fastapi') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_batch_one_bad_card_fails_alone(tmp_path):
+    from card_reader.batch import discover_cases, read_case
+    from card_reader.models import CardFailure
+
+    for name in ("a_good", "b_bad", "c_good"):
+        (tmp_path / name).mkdir()
+    card_photo(tmp_path / "a_good" / "front.png")
+    (tmp_path / "b_bad" / "front.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    card_photo(tmp_path / "c_good" / "front.png")
+    (tmp_path / "c_good" / "notes.txt").write_text("ignored")
+    cases = discover_cases(tmp_path)
+    assert [c.case for c in cases] == ["a_good", "b_bad", "c_good"]
+    reader = CardReader(engine=FakeEngine([page_from_text(FRONT)]))
+
+    outcomes = [read_case(c, reader) for c in cases]
+    assert isinstance(outcomes[1], CardFailure) and outcomes[1].error in {"image_truncated", "not_an_image"}
+    assert [o.payer.id for o in (outcomes[0], outcomes[2])] == ["uhc", "uhc"]
+    assert json.loads(outcomes[1].model_dump_json())["case"] == "b_bad"

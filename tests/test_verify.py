@@ -1,0 +1,203 @@
+"""Every check status and flag, from canned OCR text and typed forms (no Tesseract)."""
+
+import pytest
+
+from card_reader.extract import SidePage, extract_fields
+from card_reader.models import CheckStatus, ClientSubmission, Severity, SideQuality
+from card_reader.ocr import page_from_text
+from card_reader.templates import load_templates
+from card_reader.verify import POLICY, verify
+
+TEMPLATES = load_templates()
+
+UHC = ("UnitedHealthcare     Choice Plus\nHealth Plan (80840) 911-87726-04\n"
+       "Member ID: 912345678     Group Number: 98765\nMember: JANE Q DOE-SMITH\nRxBIN 610279   RxGrp UHEALTH")
+OXFORD = "Oxford Health Plans   UnitedHealthcare\nMember ID 912345678\nGroup Number 123456\nMember: JOHN DOE"
+CIGNA = "Cigna Healthcare\nID 122222222\nGroup 00699999\nName ROBERT ZOË SMITH"
+UMR = "UMR   A UnitedHealthcare Company\nIssuer (80840) 9151014609\nMember ID 123456789\nGroup Number 76-123456"
+OSCAR = "oscar\nMember ID OSC12345678\nJANE DOE"
+SR = "UnitedHealthcare StudentResources\nSR ID# 987654321\nPolicy # 2020-451-1 (312)"
+SR_WITH_SCHOOL = SR + "\nUniversity of Northwood"
+HUMANA = "Humana\nMember ID H12345678\nGroup # 7X1234"
+
+
+def run(text, back_text=None, quality=None, **typed):
+    pages = [SidePage("front", page_from_text(text))]
+    if back_text:
+        pages.append(SidePage("back", page_from_text(back_text)))
+    payer = TEMPLATES.match([p.page for p in pages])
+    extraction = extract_fields(payer.template, pages)
+    return verify(ClientSubmission(**typed), payer, extraction, TEMPLATES, has_back=back_text is not None,
+                  quality=quality or {}, card_lines=[ln.text for p in pages for ln in p.page.lines])
+
+
+def status(verdict, field):
+    return next(c for c in verdict.checks if c.field == field).status
+
+
+def codes(verdict):
+    return {f.code for f in verdict.flags}
+
+
+def test_correct_form_with_harmless_variations_needs_no_review():
+    verdict = run(UHC, "back", member_id=" 9123-45678 ", group_number="98765", insurance_provider="united healthcare",
+                  first_name="jane", last_name="doe-smith")
+    assert all(c.status == CheckStatus.MATCH for c in verdict.checks), verdict.checks
+    assert not verdict.needs_review
+
+
+def test_member_id_typo_is_probable_typo_with_suggestion():
+    verdict = run(UHC, "back", member_id="912345687")
+    check = verdict.checks[0]
+    assert check.status == CheckStatus.PROBABLE_TYPO and "912345678" in check.detail
+    assert "member_id_typo" in codes(verdict) and verdict.needs_review
+
+
+def test_look_alike_typed_is_probable_typo():
+    verdict = run("aetna\nID W213769935\nGRP 866081-030-00001", "back", member_id="W2137699S5")
+    assert status(verdict, "member_id") == CheckStatus.PROBABLE_TYPO
+
+
+def test_member_id_mismatch_is_an_error():
+    verdict = run(UHC, "back", member_id="555000111")
+    assert status(verdict, "member_id") == CheckStatus.MISMATCH
+    assert any(f.code == "member_id_mismatch" and f.severity == Severity.ERROR for f in verdict.flags)
+
+
+def test_health_plan_number_typed_as_member_id_is_named():
+    verdict = run(UHC, "back", member_id="(80840) 911-87726-04")
+    assert status(verdict, "member_id") == CheckStatus.MISMATCH
+    flag = next(f for f in verdict.flags if f.code == "typed_distractor")
+    assert "health plan" in flag.message and "912345678" in flag.message
+
+
+def test_umr_issuer_typed_as_member_id_is_named():
+    verdict = run(UMR, "back", member_id="9151014609")
+    assert "typed_distractor" in codes(verdict)
+    assert "issuer" in next(f for f in verdict.flags if f.code == "typed_distractor").message
+
+
+def test_rx_group_typed_as_group_is_named():
+    verdict = run(UHC, "back", group_number="UHEALTH")
+    assert status(verdict, "group_number") == CheckStatus.MISMATCH
+    assert "rx group" in next(f for f in verdict.flags if f.code == "typed_distractor").message
+
+
+@pytest.mark.parametrize("typed", ["76-123456", "76123456", "XXXXXX"])
+def test_group_accepts_full_printed_value_and_placeholder(typed):
+    verdict = run(UMR, "back", group_number=typed)
+    assert status(verdict, "group_number") in (CheckStatus.MATCH, CheckStatus.PLACEHOLDER)
+    assert not verdict.needs_review
+
+
+def test_placeholder_proposes_the_read_value_as_info():
+    verdict = run(UMR, "back", group_number="XXXXXX")
+    check = verdict.checks[0]
+    assert check.status == CheckStatus.PLACEHOLDER and "76-123456" in check.detail
+    assert [f.severity for f in verdict.flags if f.code == "group_placeholder"] == [Severity.INFO]
+
+
+def test_aetna_portal_value_of_group_matches():
+    verdict = run("aetna\nID W213769935\nGRP# 866081-030-00001", "back", group_number="866081")
+    assert status(verdict, "group_number") == CheckStatus.MATCH
+
+
+def test_oscar_without_group_placeholder_and_typed_group_not_on_card():
+    assert status(run(OSCAR, "b", group_number="XXXXXX"), "group_number") == CheckStatus.PLACEHOLDER
+    verdict = run(OSCAR, "b", group_number="123456")
+    assert status(verdict, "group_number") == CheckStatus.NOT_ON_CARD and not verdict.needs_review
+
+
+def test_member_id_unreadable_when_not_found():
+    verdict = run("UnitedHealthcare\nGroup Number 98765", "b", member_id="912345678")
+    assert status(verdict, "member_id") == CheckStatus.UNREADABLE
+    assert "member_id_unreadable" in codes(verdict)
+
+
+def test_parent_brand_typed_for_oxford_names_the_right_payer():
+    verdict = run(OXFORD, "b", insurance_provider="UnitedHealthcare")
+    assert status(verdict, "insurance_provider") == CheckStatus.MISMATCH
+    flag = next(f for f in verdict.flags if f.code == "payer_parent_brand")
+    assert "Oxford" in flag.message and flag.severity == Severity.ERROR
+
+
+def test_wrong_payer_is_mismatch():
+    verdict = run(CIGNA, "b", insurance_provider="Aetna")
+    assert "payer_mismatch" in codes(verdict)
+
+
+def test_payer_alias_matches():
+    assert status(run("Empire BlueCross BlueShield\nID ETR123456789", "b", insurance_provider="Anthem BCBS"),
+                  "insurance_provider") == CheckStatus.MATCH
+
+
+def test_unknown_payer_printed_on_card_is_info_only():
+    verdict = run(HUMANA, "b", insurance_provider="Humana", member_id="H12345678")
+    assert not verdict.needs_review and "payer_unlisted" in codes(verdict)
+
+
+def test_unknown_payer_not_on_card_needs_review():
+    verdict = run(HUMANA, "b", insurance_provider="Molina")
+    assert "payer_unknown" in codes(verdict) and verdict.needs_review
+
+
+def test_case_and_accents_in_names_are_not_mistakes():
+    verdict = run(CIGNA, "b", first_name="robert", last_name="smith")
+    assert status(verdict, "first_name") == CheckStatus.MATCH and status(verdict, "last_name") == CheckStatus.MATCH
+
+
+def test_nickname_is_a_name_mismatch():
+    verdict = run(CIGNA, "b", first_name="Bob", last_name="Smith")
+    assert status(verdict, "first_name") == CheckStatus.MISMATCH
+    assert "name_mismatch" in codes(verdict)
+
+
+def test_missing_hyphenated_part_is_a_mismatch_that_says_so():
+    verdict = run(UHC, "b", first_name="Jane", last_name="Doe")
+    check = next(c for c in verdict.checks if c.field == "last_name")
+    assert check.status == CheckStatus.MISMATCH and "hyphenated" in check.detail
+
+
+def test_dependent_policy_holder_compared_with_printed_member():
+    verdict = run(OXFORD, "b", first_name="Amy", last_name="Doe", is_policy_holder=False,
+                  policy_holder={"first_name": "John", "last_name": "Roe"})
+    assert status(verdict, "first_name") == CheckStatus.NOT_ON_CARD
+    assert status(verdict, "policy_holder.last_name") == CheckStatus.MISMATCH
+
+
+def test_date_of_birth_not_on_card_and_mismatch():
+    assert status(run(UHC, "b", date_of_birth="1985-01-02"), "date_of_birth") == CheckStatus.NOT_ON_CARD
+    verdict = run(UHC + "\nDOB 01/02/1985", "b", date_of_birth="1985-02-01")
+    assert status(verdict, "date_of_birth") == CheckStatus.MISMATCH
+
+
+def test_back_photo_missing_for_payers_that_require_photos():
+    assert "back_photo_missing" in codes(run(CIGNA, None, member_id="122222222"))
+    assert "back_photo_missing" not in codes(run(UHC, None, member_id="912345678"))
+
+
+def test_student_resources_school_missing_or_read_from_card():
+    assert "school_name_missing" in codes(run(SR, "b", member_id="987654321"))
+    verdict = run(SR_WITH_SCHOOL, "b", member_id="987654321")
+    assert "school_name_from_card" in codes(verdict) and not verdict.needs_review
+
+
+def test_poor_photo_asks_for_retake_only_when_the_reading_suffers():
+    blurry = {"front": SideQuality(card_found=True, method="outline", rotation_applied=0, card_width_px=900,
+                                   sharpness=5, glare=0, issues=["blurry"])}
+    unread = run("UnitedHealthcare\nGroup Number 98765", "b", quality=blurry)
+    assert "photo_retake" in codes(unread) and "blurry" in next(f.message for f in unread.flags
+                                                                 if f.code == "photo_retake")
+    read_fine = run(UHC, "b", quality=blurry)
+    assert "photo_retake" not in codes(read_fine) and "photo_quality" in codes(read_fine)
+
+
+def test_needs_review_exactly_when_warning_or_error():
+    for verdict in (run(UHC, "b", member_id="912345678"), run(UHC, "b", member_id="000000000"),
+                    run(UMR, "b", group_number="XXXXXX")):
+        assert verdict.needs_review == any(f.severity != Severity.INFO for f in verdict.flags)
+
+
+def test_every_policy_row_has_a_message_and_a_severity():
+    for code, rule in POLICY.items():
+        assert rule.message and rule.severity in Severity, code
