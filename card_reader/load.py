@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import logging
 import os
+import threading
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Iterator, Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -35,6 +37,7 @@ _EXIF_ORIENTATION = 0x0112
 _ROTATION_BY_ORIENTATION = {1: 0, 2: 0, 3: 180, 4: 180, 5: 90, 6: 90, 7: 270, 8: 270}
 
 _heif_registered = False
+_PILLOW_LIMIT_LOCK = threading.Lock()
 
 
 def _register_heif() -> None:
@@ -66,10 +69,10 @@ def load_image(source: ImageSource, *, max_bytes: int = MAX_FILE_BYTES, max_pixe
     if data[:5] == b"%PDF-":
         return _load_pdf(data, name, max_pixels)
     _register_heif()
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+        with _pillow_guard_off(), warnings.catch_warnings():
+            # Pillow's own guard uses a process-wide limit; ours is per call and checked just below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
             fmt = image.format or "unknown"
             if fmt not in ACCEPTED_FORMATS:
@@ -79,18 +82,33 @@ def load_image(source: ImageSource, *, max_bytes: int = MAX_FILE_BYTES, max_pixe
                 raise DecompressionBomb(f"{name} declares {width}x{height} pixels, over the limit of {max_pixels:,}")
             if width < 16 or height < 16:
                 raise NotAnImage(f"{name} is only {width}x{height} pixels: too small to hold a card")
+            # some decoders turn the image themselves (libheif at open, Pillow's TIFF reader at load)
+            # and then reset the tag: read what the file declared before that happens
+            orientation = int(image.info.get("original_orientation") or image.getexif().get(_EXIF_ORIENTATION, 1))
             image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise DecompressionBomb(f"{name} declares more pixels than the limit of {max_pixels:,}") from None
     except UnidentifiedImageError:
         raise NotAnImage(f"{name} is not an image card-reader can read") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageTruncated(f"{name} is cut short or corrupt ({type(exc).__name__})") from None
-    orientation = image.getexif().get(_EXIF_ORIENTATION, 1)
     rotation = _ROTATION_BY_ORIENTATION.get(orientation, 0)
-    original_size = image.size
+    already_turned = fmt == "HEIF" or image.getexif().get(_EXIF_ORIENTATION, 1) != orientation
+    stored_size = (height, width) if already_turned and rotation in (90, 270) else (width, height)
     upright = ImageOps.exif_transpose(image)
-    return LoadedImage(_to_bgr(upright), fmt, rotation, original_size)
+    return LoadedImage(_to_bgr(upright), fmt, rotation, stored_size)
+
+
+@contextmanager
+def _pillow_guard_off() -> Iterator[None]:
+    """Pillow's process-wide pixel limit, lifted while we open a file (our own per-call limit applies)."""
+    with _PILLOW_LIMIT_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None
+        try:
+            yield
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
 
 
 def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
@@ -119,8 +137,10 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
 
 def _to_bgr(image: Image.Image) -> np.ndarray:
     """Flatten any mode to 8-bit BGR; transparency goes onto white, like the paper a card is scanned on."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I"):
-        image = image.point(lambda v: v / 256).convert("L")
+    if image.mode.startswith("I") or image.mode == "F":  # 16-bit or float grey, as scanners write
+        values = np.asarray(image, dtype=np.float64)
+        top = 1.0 if image.mode == "F" and values.max(initial=0) <= 1.0 else (65535.0 if values.max(initial=0) > 255 else 255.0)
+        image = Image.fromarray(np.clip(values * (255.0 / top), 0, 255).astype(np.uint8), "L")
     if image.mode == "P":
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA"):
@@ -140,11 +160,9 @@ def _load_pdf(data: bytes, name: str, max_pixels: int) -> LoadedImage:
         raise UnsupportedFormat("PDF support needs pypdfium2") from None
     try:
         document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        raise ImageTruncated(f"{name} is a damaged PDF") from None
+    except pdfium.PdfiumError:  # PDFium refuses a PDF without pages the same way
+        raise ImageTruncated(f"{name} is a damaged PDF or has no pages") from None
     try:
-        if len(document) == 0:
-            raise ImageEmpty(f"{name} has no pages")
         page = document[0]
         width_pt, height_pt = page.get_size()
         scale = PDF_RENDER_DPI / 72

@@ -46,10 +46,10 @@ class TesseractEngine:
         try:
             data = pytesseract.image_to_data(rgb, lang=self.lang, config=config,
                                              output_type=pytesseract.Output.DICT, timeout=self.timeout_s)
-        except RuntimeError as exc:  # pytesseract raises RuntimeError on timeout
-            raise EngineTimeout(f"Tesseract took longer than {self.timeout_s:.0f} s") from exc
-        except pytesseract.TesseractError as exc:
+        except pytesseract.TesseractError as exc:  # a RuntimeError too: caught first
             raise EngineError(f"Tesseract failed with status {exc.status}") from exc
+        except RuntimeError as exc:  # pytesseract raises a bare RuntimeError on timeout
+            raise EngineTimeout(f"Tesseract took longer than {self.timeout_s:.0f} s") from exc
         return _page_from_data(data, width=image.shape[1], height=image.shape[0])
 
     def orientation(self, image: np.ndarray) -> Orientation:
@@ -57,10 +57,10 @@ class TesseractEngine:
         try:
             osd = pytesseract.image_to_osd(rgb, config="--psm 0 -c min_characters_to_try=10",
                                            timeout=self.timeout_s)
-        except RuntimeError as exc:
-            raise EngineTimeout(f"Tesseract orientation took longer than {self.timeout_s:.0f} s") from exc
         except pytesseract.TesseractError:
             return Orientation(0, 0.0)  # too little text to decide: no evidence either way
+        except RuntimeError as exc:
+            raise EngineTimeout(f"Tesseract orientation took longer than {self.timeout_s:.0f} s") from exc
         rotate = re.search(r"Rotate:\s*(\d+)", osd)
         confidence = re.search(r"Orientation confidence:\s*([\d.]+)", osd)
         return Orientation(int(rotate.group(1)) % 360 if rotate else 0,
