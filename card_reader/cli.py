@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -41,7 +42,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return args.handler(args, console)
     except CardReaderError as exc:
-        Console(stderr=True).print(f"[bold red]error[/] [{exc.code}]: {exc}", markup=True, highlight=False)
+        Console(stderr=True).print(f"[bold red]error[/] {escape(f'[{exc.code}]: {exc}')}", highlight=False)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
