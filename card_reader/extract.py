@@ -129,7 +129,9 @@ def group_rows(page: Page) -> list[_Row]:
         for j in range(i + 1, len(words)):
             other = words[j]
             gap = other.box.x - word.box.right
-            if gap < -0.3 * min(word.box.w, other.box.w) or not _same_line(word.box, other.box):
+            # Tesseract's boxes can overlap when it splits one printed token; a word that reaches further
+            # right still continues the line, a word inside another's box does not
+            if other.box.right <= word.box.right or not _same_line(word.box, other.box):
                 continue
             if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
                 continue

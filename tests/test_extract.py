@@ -172,3 +172,16 @@ def test_member_name(text, name):
 def test_date_of_birth_read_when_printed():
     _, e = read("UnitedHealthcare\nDOB 01/02/1985")
     assert value(e, "date_of_birth") == "1985-01-02"
+
+
+def test_a_value_split_into_overlapping_word_boxes_is_joined():
+    """Tesseract sometimes splits one printed token into two words whose boxes overlap."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+
+    words = (Word("Aetna", Box(54, 40, 120, 33), 0.95), Word("Group", Box(54, 379, 110, 33), 0.93),
+             Word("#", Box(176, 379, 20, 26), 0.91), Word("207428-046-6", Box(211, 371, 378, 36), 0.84),
+             Word("1022", Box(495, 367, 97, 50), 0.84))
+    page = Page(1280, 807, (Block((Line(words[:1]),)), Block((Line(words[1:4]), Line(words[4:]))),))
+    match = TEMPLATES.match([page])
+    assert match.payer_id == "aetna"
+    assert extract_fields(match.template, [SidePage("front", page)]).fields["group_number"].value == "207428-046-61022"
