@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from .load import LoadedImage
-from .ocr import OcrEngine, Page
+from .ocr import OcrEngine
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ TEXTURE_KERNEL = 11  # median filter (pixels on the half-size search copy) wider
 MIN_AREA_SHARE = 0.06  # a card smaller than this in the photo cannot be read anyway
 MAX_AREA_SHARE = 0.985  # an outline this large is the photo's own border
 MIN_OUTLINE_SCORE = 0.45
-TRUSTED_ORIENTATION_CONFIDENCE = 6.0  # Tesseract OSD confidence from which its verdict is taken alone
 PROBE_SIDE = 800  # the orientation probe's longest side
 
 
@@ -359,41 +358,19 @@ def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
 # --- orientation and measurements ------------------------------------------------------------
 
 def orient(card: np.ndarray, engine: OcrEngine, *, landscape_card: bool) -> tuple[np.ndarray, int, float]:
-    """The card turned upright as its text says, the degrees turned (clockwise) and how sure that is.
+    """The card turned upright as its text says, the degrees turned (clockwise) and the engine's confidence.
 
-    The turns still possible are read quickly at a reduced size and the one giving the most
-    confident words wins. A card found by its outline is already landscape, so only 0 and 180
-    degrees are tried; otherwise the engine's orientation detector answers first and the four
-    turns are compared only when it is not sure.
+    A card found by its outline, or a card-shaped crop, is already landscape: only upside down is
+    left to decide, which keeps a sideways misreading from ever turning a good card.
     """
-    probe = _orientation_probe(card)
-    if landscape_card:
-        turns = [0, 180]
-    else:
-        verdict = engine.orientation(probe)
-        rotate = verdict.rotate_degrees % 360
-        if verdict.confidence >= TRUSTED_ORIENTATION_CONFIDENCE:
-            return rotate_clockwise(card, rotate), rotate, verdict.confidence
-        turns = [0, 90, 180, 270]
-    evidence = {turn: text_evidence(engine.recognise(rotate_clockwise(probe, turn))) for turn in turns}
-    best = max(turns, key=lambda turn: evidence[turn])
-    ranked = sorted(evidence.values(), reverse=True)
-    margin = (ranked[0] - ranked[1]) / max(ranked[0], 1e-6) if len(ranked) > 1 else 1.0
-    return rotate_clockwise(card, best), best, round(margin, 3)
-
-
-def text_evidence(page: Page) -> float:
-    """How much confidently read text a page holds: upside-down or sideways text reads as low-confidence noise."""
-    total = 0.0
-    for word in page.words():
-        letters = sum(ch.isalnum() for ch in word.text)
-        if letters >= 3 and word.confidence >= 0.6:
-            total += word.confidence * letters
-    return total
+    turns = (0, 180) if landscape_card else (0, 90, 180, 270)
+    verdict = engine.orientation(_orientation_probe(card), turns=turns)
+    rotate = verdict.rotate_degrees % 360 if verdict.rotate_degrees % 360 in turns else 0
+    return rotate_clockwise(card, rotate), rotate, verdict.confidence
 
 
 def _orientation_probe(card: np.ndarray) -> np.ndarray:
-    """Dark text on white at a reduced size: quick to read, and what the orientation detector reads best."""
+    """Dark text on white at a reduced size: quick to read, and what orientation detectors read best."""
     grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY) if card.ndim == 3 else card
     grey, _ = _downscale(grey, PROBE_SIDE)
     background = cv2.medianBlur(grey, 31)

@@ -10,11 +10,12 @@ import logging
 import os
 import re
 from functools import lru_cache
+from typing import Sequence
 
 import numpy as np
 
 from .errors import EngineError, EngineNotFound, EngineTimeout
-from .ocr import Block, Box, Line, Orientation, Page, Word
+from .ocr import ALL_TURNS, Block, Box, Line, Orientation, Page, Word, orientation_by_reading
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 import pytesseract  # noqa: E402  (after pinning the thread count for the subprocess it spawns)
 
 DEFAULT_PSM = 11  # sparse text: cards are islands of labels and values, not paragraphs
+TRUSTED_OSD_CONFIDENCE = 6.0  # from here Tesseract's orientation detector is right on cards; below, read and compare
 
 
 class TesseractEngine:
@@ -52,7 +54,15 @@ class TesseractEngine:
             raise EngineTimeout(f"Tesseract took longer than {self.timeout_s:.0f} s") from exc
         return _page_from_data(data, width=image.shape[1], height=image.shape[0])
 
-    def orientation(self, image: np.ndarray) -> Orientation:
+    def orientation(self, image: np.ndarray, *, turns: Sequence[int] = ALL_TURNS) -> Orientation:
+        """Tesseract's orientation detector where all four turns are open and it is sure; reading otherwise."""
+        if set(turns) == set(ALL_TURNS):
+            verdict = self._detect_orientation(image)
+            if verdict.confidence >= TRUSTED_OSD_CONFIDENCE:
+                return verdict
+        return orientation_by_reading(self, image, turns)
+
+    def _detect_orientation(self, image: np.ndarray) -> Orientation:
         rgb = image[:, :, ::-1] if image.ndim == 3 else image
         try:
             osd = pytesseract.image_to_osd(rgb, config="--psm 0 -c min_characters_to_try=10",

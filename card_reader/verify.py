@@ -15,6 +15,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from .extract import Candidate, Extraction
+from .ocr import Box
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import PayerMatch, PayerTemplate, TemplateSet, portal_group_value
 from .text import canonical_look_alikes, normalise_identifier, normalise_name, squash
@@ -22,6 +23,7 @@ from .text import canonical_look_alikes, normalise_identifier, normalise_name, s
 log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.45  # below this a reading cannot contradict what the client typed
+NAME_LINE_CONFIDENCE = 0.6  # an unlabelled line holding one typed name exactly is that person's name line
 PLACEHOLDER = "XXXXXX"
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -60,7 +62,8 @@ POLICY: dict[str, Rule] = {
     "date_of_birth_mismatch": Rule(E, "Date of birth typed as {typed} but the card shows {read}."),
     "school_name_missing": Rule(W, "Student Resources plans need the college or university's name; it was "
                                    "not sent and could not be read on the card: ask the client."),
-    "school_name_from_card": Rule(I, "The school was read from the card: {read}."),
+    "school_name_from_card": Rule(W, "The school's name was not sent; the card shows {read}: add it to the "
+                                     "client's record."),
     "school_name_mismatch": Rule(W, "School typed as {typed} but the card shows {read}."),
     "back_photo_missing": Rule(W, "{payer} requires photos of both sides of the card; the back is missing: "
                                   "ask the client for it."),
@@ -272,10 +275,20 @@ def _check_payer(typed: Optional[str], payer: PayerMatch, templates: TemplateSet
                   detail=f"the card is from {found.name}")]
 
 
+# words every plan name uses: they say nothing about which payer it is
+GENERIC_PAYER_WORDS = frozenset("""health healthcare insurance insurer medical medicare medicaid advantage plan plans
+    hmo ppo epo pos care company co inc corp corporation group the of and for network choice""".split())
+
+
 def _printed_on_card(text: str, card_lines: list[str]) -> bool:
+    """The typed provider's name is on the card: whole, or every distinctive word of it."""
     wanted = squash(text)
-    return len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line)) >= 90 for line in card_lines
-                                    if len(squash(line)) >= len(wanted) - 1)
+    if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line)) >= 90 for line in card_lines
+                                if len(squash(line)) >= len(wanted) - 1):
+        return True
+    distinctive = [w for w in normalise_name(text).split() if len(w) >= 3 and w not in GENERIC_PAYER_WORDS]
+    card_words = {w for line in card_lines for w in normalise_name(line).split()}
+    return bool(distinctive) and all(any(fuzz.ratio(w, c) >= 88 for c in card_words) for w in distinctive)
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -310,16 +323,19 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         if typed_tokens and all(t in line_tokens for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
-    if not printed:
+    reading = printed[0] if printed else _name_line(first, card_lines)
+    if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")
                 for name, value in typed_parts]
-    reading = printed[0]
     read_tokens = normalise_name(reading.value).split()
     checks = []
     for name, value in typed_parts:
         typed_norm = normalise_name(value)
-        position = read_tokens[0] if name.endswith("first_name") else read_tokens[-1]
+        # the printed token nearest to what was typed, whatever the order (LAST, FIRST cards)
+        others = [t for t in read_tokens if t not in typed_tokens or t == typed_norm] or read_tokens
+        position = min(others, key=lambda t: (typed_norm not in t.split("-"), len(t) < 2 <= len(typed_norm),
+                                              OSA.distance(typed_norm, t), read_tokens.index(t)))
         label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
         if typed_norm == position or typed_norm in read_tokens:
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH))
@@ -341,6 +357,25 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
                             detail=why.lstrip(": ")))
     return checks
+
+
+def _name_line(first_name: Optional[str], card_lines: list[str]) -> Optional[Candidate]:
+    """An unlabelled line that reads like a person's name and holds the typed first name.
+
+    The first name, not the last: relatives share a last name, so a line with only the typed last
+    name may be another member of the family.
+    """
+    if not first_name:
+        return None
+    first = normalise_name(first_name)
+    for line in card_lines:
+        tokens = normalise_name(line).split()
+        if 2 <= len(tokens) <= 4 and all(t.replace("-", "").replace("'", "").isalpha() for t in tokens) \
+                and first in tokens:
+            return Candidate(field="member_name", value=" ".join(tokens).upper(), raw=line,
+                             confidence=NAME_LINE_CONFIDENCE, side="", box=Box(0, 0, 0, 0), label=None,
+                             placement="name_line")
+    return None
 
 
 def _check_date_of_birth(submission: ClientSubmission, fields: dict[str, Candidate],

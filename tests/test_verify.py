@@ -179,7 +179,9 @@ def test_back_photo_missing_for_payers_that_require_photos():
 def test_student_resources_school_missing_or_read_from_card():
     assert "school_name_missing" in codes(run(SR, "b", member_id="987654321"))
     verdict = run(SR_WITH_SCHOOL, "b", member_id="987654321")
-    assert "school_name_from_card" in codes(verdict) and not verdict.needs_review
+    # the form is incomplete even though the card shows the school: staff add it (the message proposes it)
+    assert "school_name_from_card" in codes(verdict) and verdict.needs_review
+    assert "University of Northwood" in next(f.message for f in verdict.flags if f.code == "school_name_from_card")
 
 
 def test_poor_photo_asks_for_retake_only_when_the_reading_suffers():

@@ -1,0 +1,491 @@
+"""The locate stage on synthetic photos (no Tesseract): outline, straightening, orientation, measurements.
+
+Every photo is drawn here: an ID-1 card face (rounded corners, text-like bars, and a marker row
+along its top edge that says which way is up) is put on a background through a known homography,
+so the true corners are known exactly. Orientation is decided by fake engines that "read" only
+when the marker is at the top, so that no OCR is needed to tell upright from upside down.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import cv2
+import numpy as np
+import pytest
+
+from card_reader.load import LoadedImage
+from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SideImage, deskew_by_text, find_outlines,
+                                glare, locate_cards, order_corners, orient, sharpness, text_skew, warp_card)
+from card_reader.ocr import ALL_TURNS, Block, Box, Line, Orientation, Page, Word, orientation_by_reading
+
+# --- synthetic card and photos -------------------------------------------------------------------
+
+FACE_W, FACE_H = 856, 540  # the card face drawn at 10 px/mm: 85.6 x 54 mm
+CORNER_RADIUS = 32  # ISO corner radius 3.18 mm
+INK = 35
+TOLERANCE = 0.02  # corner error allowed, as a share of the card's long side
+
+
+def card_face(shade: int = 240) -> np.ndarray:
+    """A card face: a marker row along the top edge (left-heavy), text lines in the middle, nothing below."""
+    face = np.full((FACE_H, FACE_W, 3), shade, np.uint8)
+    for x0, x1 in ((60, 330), (360, 470), (500, 560)):
+        cv2.rectangle(face, (x0, 50), (x1, 60), (INK,) * 3, -1)
+    cv2.rectangle(face, (60, 75), (250, 83), (INK,) * 3, -1)
+    for row in range(5):
+        y, x = 170 + row * 48, 60
+        for word in range(4 + row % 3):
+            w = 40 + ((row * 7 + word * 13) % 5) * 22
+            cv2.rectangle(face, (x, y), (x + w, y + 14), (INK,) * 3, -1)
+            x += w + 22
+            if x > FACE_W - 120:
+                break
+    return face
+
+
+def card_alpha() -> np.ndarray:
+    """The card's shape: a rectangle with rounded corners, antialiased."""
+    mask = np.zeros((FACE_H, FACE_W), np.uint8)
+    r, right, bottom = CORNER_RADIUS, FACE_W - 1 - CORNER_RADIUS, FACE_H - 1 - CORNER_RADIUS
+    cv2.rectangle(mask, (r, 0), (right, FACE_H - 1), 255, -1)
+    cv2.rectangle(mask, (0, r), (FACE_W - 1, bottom), 255, -1)
+    for centre in ((r, r), (right, r), (right, bottom), (r, bottom)):
+        cv2.circle(mask, centre, r, 255, -1, lineType=cv2.LINE_AA)
+    return mask
+
+
+def placement(centre, long_side: float, angle: float, tilt: float = 0.0) -> np.ndarray:
+    """The card's true corners (face TL, TR, BR, BL) on the photo.
+
+    ``angle`` turns the card clockwise on the photo (y points down); ``tilt`` shortens the top edge
+    as a camera leaning over the card would.
+    """
+    w, h = long_side, long_side * FACE_H / FACE_W
+    corners = np.array([[-w / 2 * (1 - tilt), -h / 2], [w / 2 * (1 - tilt), -h / 2], [w / 2, h / 2], [-w / 2, h / 2]])
+    a = math.radians(angle)
+    rotation = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    return (corners @ rotation.T + np.asarray(centre, float)).astype(np.float32)
+
+
+def composite(background: np.ndarray, corners: np.ndarray, face: np.ndarray | None = None) -> np.ndarray:
+    """The card face put on the background through the homography that sends its corners to ``corners``."""
+    face = card_face() if face is None else face
+    photo = background.copy()
+    h, w = photo.shape[:2]
+    x0, y0 = np.maximum(np.floor(corners.min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(corners.max(axis=0)).astype(int) + 2, (w, h))
+    source = np.float32([[0, 0], [FACE_W, 0], [FACE_W, FACE_H], [0, FACE_H]])
+    matrix = cv2.getPerspectiveTransform(source, (corners - (x0, y0)).astype(np.float32))
+    size = (int(x1 - x0), int(y1 - y0))
+    card = cv2.warpPerspective(face, matrix, size, flags=cv2.INTER_LINEAR).astype(np.float32)
+    alpha = cv2.warpPerspective(card_alpha(), matrix, size, flags=cv2.INTER_LINEAR)[..., None] / 255.0
+    region = photo[y0:y1, x0:x1].astype(np.float32)
+    photo[y0:y1, x0:x1] = (region * (1 - alpha) + card * alpha).round().astype(np.uint8)
+    return photo
+
+
+def plain(size, value: int) -> np.ndarray:
+    return np.full((size[1], size[0], 3), value, np.uint8)
+
+
+def gingham(size, square: int = 20) -> np.ndarray:
+    """A red-and-white gingham tablecloth of ``square``-pixel checks."""
+    y, x = np.mgrid[0:size[1], 0:size[0]]
+    across, down = (x // square) % 2, (y // square) % 2
+    cloth = np.empty((size[1], size[0], 3), np.uint8)
+    cloth[:] = (235, 235, 240)
+    cloth[(across + down) == 1] = (170, 160, 225)
+    cloth[(across == 1) & (down == 1)] = (70, 60, 190)
+    return cloth
+
+
+def wood(size, seed: int = 0) -> np.ndarray:
+    """Brown wood grain: wavy stripes and streaky noise."""
+    y, x = np.mgrid[0:size[1], 0:size[0]].astype(np.float32)
+    grain = np.sin(y / 7.0 + 3 * np.sin(x / 150.0)) * 0.5 + 0.5
+    noise = cv2.GaussianBlur(np.random.default_rng(seed).normal(0, 1, (size[1], size[0])).astype(np.float32),
+                             (0, 0), sigmaX=12, sigmaY=1.5)
+    value = 0.6 * grain + 0.4 * (noise / (np.abs(noise).max() + 1e-6) * 0.5 + 0.5)
+    return np.clip(np.float32([40, 90, 150]) * (0.6 + 0.6 * value[..., None]), 0, 255).astype(np.uint8)
+
+
+def shadow(photo: np.ndarray, strength: float = 0.45) -> np.ndarray:
+    """A soft shadow darkening the right part of the photo (a ramp over 30% of its width)."""
+    w = photo.shape[1]
+    ramp = np.clip((np.arange(w, dtype=np.float32) - 0.35 * w) / (0.3 * w), 0, 1)
+    return (photo * (1 - strength * ramp)[None, :, None]).astype(np.uint8)
+
+
+PHOTO = (1600, 1200)
+BACKGROUNDS = {
+    "dark": lambda size: plain(size, 40),
+    "light": lambda size: plain(size, 200),
+    "near_white": lambda size: plain(size, 225),  # with a 245 card: white on white, low contrast
+    "gingham": gingham,
+    "wood": wood,
+}
+
+
+def card_photo(background: str = "dark", *, angle: float = 0.0, tilt: float = 0.0, shaded: bool = False,
+               size=PHOTO, long_side: float = 900.0, shade: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """A photo of one card in the middle of the background, and the card's true corners."""
+    corners = placement((size[0] / 2 + 20, size[1] / 2 + 10), long_side, angle, tilt)
+    face = card_face(shade or (245 if background == "near_white" else 240))
+    photo = composite(BACKGROUNDS[background](size), corners, face)
+    return (shadow(photo) if shaded else photo), corners
+
+
+def loaded(pixels: np.ndarray) -> LoadedImage:
+    return LoadedImage(pixels, "PNG", 0, (pixels.shape[1], pixels.shape[0]))
+
+
+def corner_error(found: np.ndarray, true: np.ndarray) -> float:
+    """The largest corner distance under the best matching of found to true corners (order-free)."""
+    return min(float(np.linalg.norm(found[list(p)] - true, axis=1).max()) for p in itertools.permutations(range(4)))
+
+
+def long_side(corners: np.ndarray) -> float:
+    return max(float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4))
+
+
+def ink_bands(image: np.ndarray) -> tuple[float, float]:
+    """Share of dark pixels in the top and bottom quarters."""
+    grey = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    ink = grey < 128
+    quarter = max(1, grey.shape[0] // 4)
+    return float(ink[:quarter].mean()), float(ink[-quarter:].mean())
+
+
+def marker_on_top(image: np.ndarray) -> bool:
+    top, bottom = ink_bands(image)
+    return image.shape[1] > image.shape[0] and top > 2 * bottom + 1e-3
+
+
+# --- fake engines --------------------------------------------------------------------------------
+
+def page(width: int, height: int, confidence: float) -> Page:
+    words = tuple(Word(text, Box(10 + 120 * i, 10, 100, 30), confidence)
+                  for i, text in enumerate(("MEMBER", "GROUP", "PLAN")))
+    return Page(width, height, (Block((Line(words),)),))
+
+
+class MarkerEngine:
+    """Reads confidently only an upright image (landscape, marker row on top); its detector is unsure."""
+
+    name = "marker"
+
+    def __init__(self, verdict: Orientation = Orientation(0, 0.5)):
+        self.verdict = verdict
+        self.recognised: list[tuple[int, ...]] = []
+
+    def version(self) -> str:
+        return "marker-1"
+
+    def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
+        self.recognised.append(image.shape)
+        return page(image.shape[1], image.shape[0], 0.95 if marker_on_top(image) else 0.2)
+
+    def orientation(self, image: np.ndarray, *, turns=ALL_TURNS) -> Orientation:
+        """Like Tesseract's: the detector where all turns are open and it is sure, reading otherwise."""
+        if set(turns) == set(ALL_TURNS) and self.verdict.confidence >= 6:
+            return self.verdict
+        return orientation_by_reading(self, image, turns)
+
+
+def confident(rotate: int) -> MarkerEngine:
+    """A marker engine whose orientation detector is sure (the verdict alone may be trusted)."""
+    return MarkerEngine(Orientation(rotate, 12.0))
+
+
+# --- finding the outline -------------------------------------------------------------------------
+
+OUTLINE_CASES = [
+    pytest.param(background, angle, tilt, shaded, id=f"{background}-{angle}deg{'-tilt' if tilt else ''}"
+                                                    f"{'-shadow' if shaded else ''}")
+    for background in BACKGROUNDS
+    for angle, tilt, shaded in ((0, 0.0, False), (15, 0.12, False), (25, 0.0, True), (90, 0.12, True))
+]
+
+
+@pytest.mark.parametrize("background,angle,tilt,shaded", OUTLINE_CASES)
+def test_outline_found_on_backgrounds(background, angle, tilt, shaded):
+    """The card's corners are found wherever it lies, however turned and tilted, and it is straightened."""
+    photo, true = card_photo(background, angle=angle, tilt=tilt, shaded=shaded)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert isinstance(side, SideImage)
+    assert side.method == "outline" and side.card_found
+    assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
+    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+    assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
+    assert side.skew_degrees == 0.0
+    assert marker_on_top(side.image)
+
+
+@pytest.mark.parametrize("background,size,angle,tilt", [
+    ("gingham", 650, 5, 0.0),  # about 40% of the photo's width
+    ("wood", 650, -10, 0.0),
+    ("gingham", 1250, 3, 0.05),  # nearly filling the frame
+])
+def test_outline_found_small_and_large(background, size, angle, tilt):
+    """A card far from the camera or filling the frame, under a shadow, is found just as well."""
+    photo, true = card_photo(background, angle=angle, tilt=tilt, shaded=True, long_side=size)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert side.method == "outline"
+    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+    assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: find_outlines proposes both contours of the dilated edge ring (RETR_LIST), the inner one ~3 search px "
+    "inside the card edge; where print runs close to the edge (the marker row) the inner contour cuts the "
+    "corner. Under perspective the true outline's aspect (1.50) is further from ID-1 than the cut inner quad's "
+    "(1.60), so the inner quad wins (score 0.78 vs 0.68 for the outer edge quad, 0.73 for the accurate colour "
+    "quad): top-left corner 17 search px (~8% of the card) off"))
+def test_small_tilted_card_on_white_table():
+    """A third of the photo wide, tilted, white on white: the corners are still where the card's are."""
+    photo, true = card_photo("near_white", angle=20, tilt=0.1, long_side=520)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert side.method == "outline"
+    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+
+
+@pytest.mark.parametrize("background", ["near_white", "gingham"])
+def test_find_outlines_puts_the_card_first(background):
+    """On a search-size photo the best proposal is the card itself, and proposals come best first."""
+    photo, true = card_photo(background, angle=10, tilt=0.05, size=(SEARCH_SIDE, 480), long_side=380)
+    quads = find_outlines(photo)
+    assert quads, "no outline proposed"
+    assert corner_error(quads[0].corners, true) <= TOLERANCE * long_side(true)
+    assert [q.score for q in quads] == sorted((q.score for q in quads), reverse=True)
+    assert np.allclose(quads[0].corners, order_corners(quads[0].corners))
+
+
+def test_large_photo_is_warped_from_full_resolution():
+    """A 12 MP photo is searched small but straightened from its own pixels, outline in its coordinates."""
+    size = (4032, 3024)
+    photo, true = card_photo("dark", angle=12, tilt=0.08, size=size, long_side=2600)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
+    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+    assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
+    # the same outline warped from the search-size copy is visibly softer
+    small = cv2.resize(photo, (SEARCH_SIDE, SEARCH_SIDE * 3 // 4), interpolation=cv2.INTER_AREA)
+    from_small = warp_card(cv2.resize(small, size, interpolation=cv2.INTER_LINEAR), side.outline)
+    assert sharpness(side.image) > 2 * sharpness(from_small)
+
+
+@pytest.mark.parametrize("angle,turned", [(-90, 0), (90, 180), (-80, 0)])
+def test_card_on_its_short_side_comes_out_landscape(angle, turned):
+    """A card standing on its short side (portrait in a portrait photo) is straightened landscape, then upright."""
+    photo, true = card_photo("wood", angle=angle, size=(1200, 1600), long_side=1000)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert side.method == "outline"
+    assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
+    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+    assert side.rotation_applied == turned
+    assert marker_on_top(side.image)
+
+
+# --- orientation ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("angle", [180, 172])
+def test_upside_down_card_turned_by_text_evidence(angle):
+    """The detector is unsure, so 0 and 180 are both read and the confident reading wins."""
+    photo, _ = card_photo("gingham", angle=angle)
+    engine = MarkerEngine()
+    [side] = locate_cards(loaded(photo), engine)
+    assert side.method == "outline"
+    assert side.rotation_applied == 180
+    assert marker_on_top(side.image)
+    assert len(engine.recognised) == 2  # a landscape card is only tried at 0 and 180
+    assert side.orientation_confidence > 0.5  # the margin between the two readings
+
+
+def test_outline_card_is_never_turned_sideways():
+    """Even a sure detector saying 90 cannot turn a card found by its outline to portrait."""
+    card = cv2.resize(cv2.rotate(card_face(), cv2.ROTATE_180), (CARD_WIDTH, CARD_HEIGHT))
+    upright, turned, _ = orient(card, confident(90), landscape_card=True)
+    assert turned == 180
+    assert upright.shape == (CARD_HEIGHT, CARD_WIDTH, 3) and marker_on_top(upright)
+
+
+SIDEWAYS = [(cv2.ROTATE_90_CLOCKWISE, 270), (cv2.ROTATE_90_COUNTERCLOCKWISE, 90)]
+
+
+@pytest.mark.parametrize("code,turn", SIDEWAYS)
+def test_whole_image_trusts_a_sure_detector(code, turn):
+    """A sideways tight crop has no outline to say which way is long: a sure detector's verdict is taken alone."""
+    engine = confident(turn)
+    [side] = locate_cards(loaded(cv2.rotate(card_face(), code)), engine)
+    assert side.method == "whole_image"
+    assert side.rotation_applied == turn
+    assert engine.recognised == []  # nothing read to decide
+    assert side.image.shape[1] == CARD_WIDTH and marker_on_top(side.image)
+
+
+@pytest.mark.parametrize("code,turn", SIDEWAYS)
+def test_whole_image_compares_four_turns_when_detector_unsure(code, turn):
+    """An unsure detector on a sideways tight crop: all four turns are read and the upright one wins."""
+    engine = MarkerEngine()
+    [side] = locate_cards(loaded(cv2.rotate(card_face(), code)), engine)
+    assert side.method == "whole_image"
+    assert side.rotation_applied == turn
+    assert len(engine.recognised) == 4
+    assert side.image.shape[1] == CARD_WIDTH and marker_on_top(side.image)
+
+
+# --- two cards on one photo ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("sizes", [(800, 740), (740, 800)], ids=["larger-left", "larger-right"])
+def test_side_by_side(sizes):
+    """Front and back photographed together: both found when two sides are expected, ordered left to right."""
+    size = (1800, 1000)
+    left = placement((470, 500), sizes[0], 4)
+    right = placement((1330, 510), sizes[1], -3)
+    photo = composite(composite(plain(size, 50), left), right)
+
+    sides = locate_cards(loaded(photo), MarkerEngine(), expect_sides=2)
+    assert [s.method for s in sides] == ["side_by_side", "side_by_side"]
+    for side, true in zip(sides, (left, right)):
+        assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
+        assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3) and marker_on_top(side.image)
+
+    [single] = locate_cards(loaded(photo), MarkerEngine(), expect_sides=1)
+    assert single.method == "outline"
+    assert min(corner_error(single.outline, t) for t in (left, right)) <= TOLERANCE * long_side(left)
+
+
+# --- whole-image fallback ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("upside_down", [False, True])
+def test_tight_crop_falls_back_to_whole_image(upside_down):
+    """A crop or screenshot of the card alone has no outline: the whole image is used and says so."""
+    crop = cv2.rotate(card_face(), cv2.ROTATE_180) if upside_down else card_face()
+    [side] = locate_cards(loaded(crop), MarkerEngine())
+    assert side.method == "whole_image" and not side.card_found and side.outline is None
+    assert side.card_width_px == FACE_W
+    assert side.image.shape[1] == CARD_WIDTH
+    assert side.rotation_applied == (180 if upside_down else 0)
+    assert marker_on_top(side.image)
+
+
+def text_scan(angle: float) -> np.ndarray:
+    """A white page of text lines, turned by ``angle`` degrees as cv2.getRotationMatrix2D turns (anticlockwise)."""
+    scan = np.full((1100, 1700, 3), 255, np.uint8)
+    rng = np.random.default_rng(1)
+    for row in range(14):
+        y, x = 120 + row * 60, 150
+        while x < 1450:
+            w = int(rng.integers(40, 160))
+            cv2.rectangle(scan, (x, y), (min(x + w, 1550), y + 16), (20, 20, 20), -1)
+            x += w + 25
+    matrix = cv2.getRotationMatrix2D((850, 550), angle, 1.0)
+    return cv2.warpAffine(scan, matrix, (1700, 1100), flags=cv2.INTER_CUBIC, borderValue=(255, 255, 255))
+
+
+@pytest.mark.parametrize("angle", [-5, 5, 3])
+def test_scan_is_deskewed_by_its_text(angle):
+    """text_skew gives the turn that levels the text (OpenCV's sign), and deskew_by_text applies it."""
+    scan = text_scan(angle)
+    assert text_skew(scan) == pytest.approx(-angle, abs=1.0)
+    level, used = deskew_by_text(scan)
+    assert used == pytest.approx(-angle, abs=1.0)
+    assert abs(text_skew(level)) < 0.5
+    [side] = locate_cards(loaded(scan), MarkerEngine())
+    assert side.method == "whole_image" and not side.card_found
+    assert side.skew_degrees == pytest.approx(-angle, abs=1.0)
+
+
+def test_level_scan_is_left_alone():
+    scan = text_scan(0)
+    level, used = deskew_by_text(scan)
+    assert used == 0.0 and level is scan
+
+
+@pytest.mark.parametrize("background", [
+    "dark", "light", "gingham",
+    pytest.param("wood", marks=pytest.mark.xfail(strict=True, reason=(
+        "bug: wood grain's fine Canny edges, dilated, merge into one blob whose quad is ~94% of the photo (under "
+        "MAX_AREA_SHARE) and hugs its border; the dilated support map covers ~92% of pixels, so _edge_support "
+        "is ~0.93 for any quad and the blob scores 0.50 >= MIN_OUTLINE_SCORE"))),
+    pytest.param("gingham_shadow", marks=pytest.mark.xfail(strict=True, reason=(
+        "bug: colour_mask (Otsu on distance from the border colour) splits the lit from the shaded cloth; the "
+        "lit region's quad (left 42% of the photo, on three of its borders, aspect ~1.77) gets edge support "
+        "0.95 because the dilated fine-edge map covers ~99.5% of a gingham photo, and scores 0.65"))),
+])
+def test_no_card_no_bogus_outline(background):
+    """A photo of the table alone must fall back to the whole image, not invent a card outline."""
+    if background == "gingham_shadow":
+        photo = shadow(gingham(PHOTO))
+    else:
+        photo = BACKGROUNDS[background](PHOTO)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert not side.card_found
+    assert side.method == "whole_image" and side.outline is None
+
+
+# --- corners, sharpness, glare -------------------------------------------------------------------
+
+@pytest.mark.parametrize("seed", range(6))
+def test_order_corners_whatever_the_input_order(seed):
+    """Any permutation of a card's corners comes back top-left, top-right, bottom-right, bottom-left."""
+    rng = np.random.default_rng(seed)
+    true = placement(rng.uniform(200, 800, 2), rng.uniform(150, 600), rng.uniform(-40, 40), rng.uniform(-0.2, 0.2))
+    true = true + rng.normal(0, 2, true.shape).astype(np.float32)  # not quite a rectangle
+    for permutation in itertools.permutations(range(4)):
+        ordered = order_corners(true[list(permutation)])
+        assert ordered.dtype == np.float32
+        np.testing.assert_allclose(ordered, true, atol=1e-4)
+
+
+def test_sharpness_drops_when_blurred():
+    """The same card through the same pipeline measures less sharp when the photo is out of focus."""
+    photo, _ = card_photo("dark", angle=8)
+    blurred = cv2.GaussianBlur(photo, (0, 0), 3)
+    [sharp_side] = locate_cards(loaded(photo), MarkerEngine())
+    [blurred_side] = locate_cards(loaded(blurred), MarkerEngine())
+    assert blurred_side.method == "outline"
+    assert blurred_side.sharpness < 0.5 * sharp_side.sharpness
+    card = cv2.resize(card_face(), (CARD_WIDTH, CARD_HEIGHT))
+    assert sharpness(cv2.GaussianBlur(card, (0, 0), 2)) < sharpness(card)
+
+
+def glaring_card(patch: float = 0.12) -> np.ndarray:
+    """A 200-grey card with a blown-out white reflection covering about ``patch`` of it."""
+    card = cv2.resize(card_face(200), (CARD_WIDTH, CARD_HEIGHT))
+    side = int(math.sqrt(patch * CARD_WIDTH * CARD_HEIGHT))
+    cv2.ellipse(card, (CARD_WIDTH // 2 + 150, CARD_HEIGHT // 2), (side // 2 + side // 8, side // 2 - side // 8),
+                20, 0, 360, (255, 255, 255), -1)
+    return card
+
+
+@pytest.mark.parametrize("name,card,low,high", [
+    ("blank white screenshot", np.full((CARD_HEIGHT, CARD_WIDTH, 3), 255, np.uint8), 0.0, 0.001),
+    ("white card with print", cv2.resize(card_face(255), (CARD_WIDTH, CARD_HEIGHT)), 0.0, 0.001),
+    ("grey card, no reflection", cv2.resize(card_face(200), (CARD_WIDTH, CARD_HEIGHT)), 0.0, 0.001),
+    ("grey card, blown-out patch", glaring_card(), 0.08, 0.16),
+])
+def test_glare(name, card, low, high):
+    """Glare is a blown-out patch brighter than the card, not white paper itself."""
+    assert low <= glare(card) <= high
+
+
+def test_white_screenshot_reports_no_glare():
+    """A screenshot of a white card goes through the whole pipeline without reading as glare."""
+    screenshot = np.full((540, 856, 3), 255, np.uint8)
+    screenshot[200:220, 100:700] = INK
+    [side] = locate_cards(loaded(screenshot), MarkerEngine())
+    assert side.method == "whole_image"
+    assert side.glare < 0.001
+
+
+def test_glare_measured_on_the_located_card():
+    """A reflection on a photographed grey card shows in the located side's glare."""
+    photo, _ = card_photo("dark", angle=5, shade=200)
+    corners = placement((PHOTO[0] / 2 + 60, PHOTO[1] / 2 + 10), 260, 20)
+    cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255), lineType=cv2.LINE_AA)
+    [side] = locate_cards(loaded(photo), MarkerEngine())
+    assert side.method == "outline"
+    assert side.glare > 0.03
