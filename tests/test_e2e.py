@@ -57,8 +57,8 @@ def test_inspect_cli_prints_card_result_json():
     assert result["fields"]["member_id"]["value"] == expected["member_id"]
 
 
-PAYER_FLOOR = 90.0
-MEMBER_FLOOR = 80.0
-GROUP_FLOOR = 75.0
-CAUGHT_FLOOR = 85.0
-FLAGGED_CEILING = 40.0
+PAYER_FLOOR = 92.5
+MEMBER_FLOOR = 70.0
+GROUP_FLOOR = 85.0
+CAUGHT_FLOOR = 94.0
+FLAGGED_CEILING = 30.0
