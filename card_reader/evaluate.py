@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional
 
-from .models import CardFailure, CardResult, CheckStatus
+from .models import CardFailure, CheckStatus
 from .store import Outcome
 from .text import normalise_identifier
 
