@@ -111,7 +111,7 @@ class CardReader:
             verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
                              quality=quality, card_lines=card_lines)
         if debug_dir is not None:
-            _write_debug(debug_dir, sides, extraction)
+            _write_debug(debug_dir, loaded, sides, extraction)
         result = CardResult(
             case=case,
             payer=PayerResult(id=payer.payer_id, name=payer.template.name, confidence=round(payer.confidence, 3),
@@ -197,9 +197,17 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def _write_debug(directory: Path, sides: list[ReadSide], extraction: Extraction) -> None:
-    """Each side straightened, with OCR words boxed (grey) and chosen fields boxed (green)."""
+def _write_debug(directory: Path, photos: list, sides: list[ReadSide], extraction: Extraction) -> None:
+    """The outline found on each photo (red), each side straightened, with OCR words boxed (grey) and
+    chosen fields boxed (green)."""
     directory.mkdir(parents=True, exist_ok=True)
+    for name, photo in photos:
+        canvas = photo.pixels.copy()
+        for s in sides:
+            if s.image.outline is not None and (s.side == name or s.image.method == "side_by_side"):
+                cv2.polylines(canvas, [s.image.outline.astype("int32")], True, (0, 0, 255),
+                              max(2, canvas.shape[1] // 300))
+        cv2.imwrite(str(directory / f"{name}_photo_outline.jpg"), canvas)
     for s in sides:
         canvas = s.image.image.copy()
         if canvas.ndim == 2:

@@ -123,3 +123,14 @@ def test_batch_one_bad_card_fails_alone(tmp_path):
     assert isinstance(outcomes[1], CardFailure) and outcomes[1].error in {"image_truncated", "not_an_image"}
     assert [o.payer.id for o in (outcomes[0], outcomes[2])] == ["uhc", "uhc"]
     assert json.loads(outcomes[1].model_dump_json())["case"] == "b_bad"
+
+
+def test_debug_dir_shows_each_stage(tmp_path, reader):
+    """--debug-dir: the outline on the photo, the straightened side and the OCR boxes, per side."""
+    reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"), debug_dir=tmp_path / "debug")
+    for side in ("front", "back"):
+        for stage in ("photo_outline.jpg", "straightened.png", "ocr.png"):
+            image = cv2.imread(str(tmp_path / "debug" / f"{side}_{stage}"))
+            assert image is not None and image.size > 0, f"{side}_{stage}"
+    outline = cv2.imread(str(tmp_path / "debug" / "front_photo_outline.jpg"))
+    assert (outline[:, :, 2] > 200).sum() > (outline[:, :, 1] > 200).sum()  # a red outline was drawn on a dark table
