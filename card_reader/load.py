@@ -9,7 +9,6 @@ transparency is flattened onto white so that transparent card corners do not rea
 from __future__ import annotations
 
 import io
-import logging
 import os
 import threading
 import warnings
@@ -23,8 +22,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import (DecompressionBomb, ImageEmpty, ImageNotFound, ImageTooLarge, ImageTruncated, NotAnImage,
                      UnsupportedFormat)
-
-log = logging.getLogger(__name__)
 
 MAX_FILE_BYTES = 40 * 1024 * 1024  # a 48 MP HEIC or an uncompressed 12 MP TIFF fits
 MAX_PIXELS = 64_000_000  # above any phone camera; Pillow's own bomb guard is set to the same

@@ -148,12 +148,16 @@ def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence
     Slower than a dedicated detector but sure where one is not (short lines, big type, few words).
     The confidence is the winner's lead over the runner-up, 0..1.
     """
-    evidence = {turn: text_evidence(engine.recognise(np.ascontiguousarray(np.rot90(image, -(turn // 90)))))
-                for turn in turns}
+    evidence = {turn: text_evidence(engine.recognise(rotate_clockwise(image, turn))) for turn in turns}
     best = max(turns, key=lambda turn: evidence[turn])
     ranked = sorted(evidence.values(), reverse=True)
     lead = (ranked[0] - ranked[1]) / max(ranked[0], 1e-6) if len(ranked) > 1 else 1.0
     return Orientation(best, round(lead, 3))
+
+
+def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
+    """The image turned clockwise by a multiple of 90 degrees (a contiguous copy, as engines expect)."""
+    return np.ascontiguousarray(np.rot90(image, -(degrees // 90) % 4)) if degrees % 360 else image
 
 
 def text_evidence(page: Page) -> float:

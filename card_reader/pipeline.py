@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ import cv2
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
 from .extract import Extraction, SidePage, extract_fields, merge_extractions
-from .load import load_image
+from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import OcrEngine, Page
@@ -30,9 +29,6 @@ from .templates import UNKNOWN_PAYER, PayerMatch, TemplateSet, load_templates, p
 from .verify import verify
 
 log = logging.getLogger(__name__)
-
-ImageSource = Union[str, "os.PathLike[str]", bytes]
-
 
 @dataclass(frozen=True)
 class QualityThresholds:
@@ -197,7 +193,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def _write_debug(directory: Path, photos: list, sides: list[ReadSide], extraction: Extraction) -> None:
+def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: list[ReadSide], extraction: Extraction) -> None:
     """The outline found on each photo (red), each side straightened, with OCR words boxed (grey) and
     chosen fields boxed (green)."""
     directory.mkdir(parents=True, exist_ok=True)
