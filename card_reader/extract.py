@@ -29,6 +29,7 @@ MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one lin
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
+AGREEMENT_BONUS = 0.15  # per further reading that found the same value
 NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
 
@@ -55,11 +56,21 @@ class Candidate:
 
 
 @dataclass(frozen=True)
+class Zone:
+    """Where a field's value was looked for on one side: beside or below one of its printed labels."""
+
+    side: str
+    box: Box
+    placement: str  # beside | below a label; or, around a value found by its shape: word | left | above
+
+
+@dataclass(frozen=True)
 class Extraction:
-    """The best candidate per field, and the rivals it beat."""
+    """The best candidate per field, the rivals it beat, and where each field's value was looked for."""
 
     fields: dict[str, Candidate]
     alternatives: dict[str, tuple[Candidate, ...]] = field(default_factory=dict)
+    zones: dict[str, tuple[Zone, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,12 +97,14 @@ class _LabelHit:
 def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extraction:
     """Read every field the template declares from the card's sides."""
     candidates: dict[str, list[Candidate]] = {name: [] for name in template.fields}
+    zones: dict[str, list[Zone]] = {}
     for side_page in pages:
         rows = group_rows(side_page.page)
         hits = _find_labels(template, rows)
         for hit in hits:
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
+            zones.setdefault(hit.field, []).extend(_value_zones(hit, spec, rows, hits, side_page))
         for name, spec in template.fields.items():
             if spec.unlabelled and not candidates[name]:
                 candidates[name].extend(_shape_candidates(name, spec, rows, hits, side_page.side))
@@ -111,7 +124,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
         chosen[name] = best
         if rivals:
             alternatives[name] = rivals
-    return Extraction(chosen, alternatives)
+    return Extraction(chosen, alternatives, {name: tuple(found) for name, found in zones.items()})
 
 
 def group_rows(page: Page) -> list[_Row]:
@@ -287,6 +300,59 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits:
     return out
 
 
+def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+                 side_page: SidePage) -> list[Zone]:
+    """The areas where this label's value should stand: to its right up to the next label on the line,
+    and under it (as the template's placement allows)."""
+    page = side_page.page
+    height = max(hit.box.h, rows[hit.row].box.h // 2)
+    zones = []
+    if Placement.BESIDE in spec.placement:
+        row = rows[hit.row]
+        stop = _next_hit_start(hits, hit.row, hit.end, len(row.words))
+        left = hit.box.right
+        right = row.words[stop].box.x if stop < len(row.words) else min(page.width, left + 30 * height)
+        top, bottom = hit.box.y - height, hit.box.bottom + height
+        if right - left > height:
+            zones.append(Zone(side_page.side, _clip(Box(left, top, right - left, bottom - top), page), "beside"))
+    if Placement.BELOW in spec.placement:
+        left, top = hit.box.x - height, hit.box.bottom
+        width = max(hit.box.w + 2 * height, 20 * height)
+        zones.append(Zone(side_page.side, _clip(Box(left, top, width, 3 * height), page), "below"))
+    return [z for z in zones if z.box.w > 0 and z.box.h > 0]
+
+
+def shape_zones(spec: FieldSpec, pages: Iterable[SidePage], *, skip: set[str] = frozenset(),
+                limit: int = 2) -> list[Zone]:
+    """Where a field's value and its label may stand when none of its labels was read: each word of the
+    value's shape, and the space to its left and above it, where the unread label must be. A small label
+    printed on one line with a large value is lost when the line is read whole (the engine scales the
+    line to its tallest letters), so these are read apart."""
+    zones = []
+    for side_page in pages:
+        page = side_page.page
+        for row in group_rows(page):
+            for i, word in enumerate(row.words):
+                value = normalise_identifier(word.text, spec.keep)
+                if not value or value in skip or next(repairs(value, spec.regex, max_changes=2), None) is None:
+                    continue
+                b, h = word.box, word.box.h
+                left = max(row.words[0].box.x if i else 0, b.x - 10 * h)
+                zones += [Zone(side_page.side, _clip(b.padded(h // 3), page), "word"),
+                          Zone(side_page.side, _clip(Box(left - h // 2, b.y - h // 3, b.x - left + h // 2,
+                                                         h + 2 * (h // 3)), page), "left"),
+                          Zone(side_page.side, _clip(Box(b.x - h, b.y - 2 * h, b.w + 2 * h, 2 * h), page), "above")]
+                if len(zones) >= 3 * limit:
+                    return [z for z in zones if z.box.w > 4 and z.box.h > 4]
+    return [z for z in zones if z.box.w > 4 and z.box.h > 4]
+
+
+def _clip(box: Box, page: Page) -> Box:
+    x0, y0 = max(0, box.x), max(0, box.y)
+    x1, y1 = min(page.width, box.right), min(page.height, box.bottom)
+    return Box(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
+
+
 def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
     """Lines under a label, nearest first, within about two label heights."""
     reach = hit.box.bottom + 2.5 * hit.box.h
@@ -342,6 +408,11 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
             return None
         for repaired, changes in repairs(value, spec.regex):
             return repaired, raw, changes
+        if spec.person_suffix:  # the person's suffix read glued to the ID ("260608457 01" as "26060845701")
+            glued = re.search(f"(?:{spec.person_suffix})$", value)
+            if glued and glued.start() > 0:
+                for repaired, changes in repairs(value[:glued.start()], spec.regex):
+                    return repaired, raw, changes + 1
         return None
     if spec.type == FieldType.PERSON_NAME:
         value = " ".join(t.strip(",:;") for t in raw.upper().split())
@@ -407,22 +478,34 @@ def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]])
                      sum(p.repaired for p in parts))
 
 
-def merge_extractions(first: Extraction, second: Extraction) -> Extraction:
-    """Combine two OCR passes: agreement raises confidence, disagreement is kept as a rival."""
-    fields = dict(first.fields)
-    alternatives = dict(first.alternatives)
-    for name, other in second.fields.items():
-        mine = fields.get(name)
-        if mine is None:
-            fields[name] = other
-        elif mine.value == other.value:
-            boosted = min(1.0, max(mine.confidence, other.confidence) * 1.1)
-            fields[name] = Candidate(**{**mine.__dict__, "confidence": round(boosted, 3)})
-        else:
-            best, rival = (mine, other) if mine.confidence >= other.confidence else (other, mine)
-            fields[name] = Candidate(**{**best.__dict__, "confidence": round(best.confidence * AMBIGUITY_FACTOR, 3)})
-            alternatives[name] = (rival, *alternatives.get(name, ()))
-    return Extraction(fields, alternatives)
+def combine_readings(readings: list[Extraction]) -> Extraction:
+    """One extraction from several readings of the same card (the first pass and region re-reads).
+
+    Each field's value is decided by vote, weighted by confidence: values read alike by several
+    passes win and gain confidence; a value that a rival nearly matches loses confidence.
+    """
+    if len(readings) == 1:
+        return readings[0]
+    fields: dict[str, Candidate] = {}
+    alternatives: dict[str, tuple[Candidate, ...]] = {}
+    names = dict.fromkeys(name for reading in readings for name in reading.fields)
+    for name in names:
+        votes: dict[str, list[Candidate]] = {}
+        for reading in readings:
+            if name in reading.fields:
+                votes.setdefault(reading.fields[name].value, []).append(reading.fields[name])
+        weight = {value: sum(c.confidence for c in found) for value, found in votes.items()}
+        ranked = sorted(votes, key=lambda value: -weight[value])
+        winner = max(votes[ranked[0]], key=lambda c: c.confidence)
+        confidence = min(1.0, winner.confidence * (1 + AGREEMENT_BONUS * (len(votes[ranked[0]]) - 1)))
+        if len(ranked) > 1 and weight[ranked[1]] >= 0.6 * weight[ranked[0]]:
+            confidence *= AMBIGUITY_FACTOR
+        fields[name] = Candidate(**{**winner.__dict__, "confidence": round(confidence, 3)})
+        rivals = [max(votes[value], key=lambda c: c.confidence) for value in ranked[1:]]
+        rivals += [c for reading in readings for c in reading.alternatives.get(name, ()) if c.value != winner.value]
+        if rivals:
+            alternatives[name] = tuple(rivals)
+    return Extraction(fields, alternatives, readings[0].zones)
 
 
 def _choose(found: list[Candidate]) -> tuple[Candidate, tuple[Candidate, ...]]:

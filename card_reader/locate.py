@@ -1,17 +1,25 @@
 """Find the card on the photo, straighten it, and turn it upright.
 
-The outline is searched on a downscaled copy (fast, and texture on a table blurs away) with two
-independent proposers, edges and colour difference from the photo's border, because either fails
-alone: a white card on a white table has no colour difference, a card on wood grain drowns in edges.
-Every proposed quadrilateral is scored by what a card is (ID-1 proportions, straight edges along its
-whole outline, a sizeable share of the photo) and the best is warped from the full-resolution photo
-to a fixed working size. When no outline convinces (a tight crop, a scan, a screenshot), the whole
-image is used, deskewed by its text lines, and ``method`` says so. The text itself then decides the
-orientation. Each step is a public function so that it can be inspected on its own.
+Three steps, each a public function that can be inspected on its own (PassportEye's chain):
+
+1. ``find_cards``: the card's outline, searched on a downscaled copy (fast, and table textures blur
+   away). Outlines are proposed two independent ways, because each fails alone: quadrilaterals
+   built from straight line segments (robust to a shadowed or partly low-contrast edge) and
+   contours of edge and colour masks (robust where the edge is curved or broken). Every proposal is
+   scored by what a card is: ID-1 proportions, evidence of an edge along each of its four sides,
+   a sizeable share of the photo. A band or box printed on a card is not the card: an outline that
+   shares a side with a larger plausible outline gives way to it, and the picture's own frame
+   counts as one (a screenshot of the card alone). Where nothing convinces, the whole image is read.
+2. ``straighten``: the outline warped from the full-resolution photo to a fixed working size at
+   ID-1 proportions (landscape), or the whole image deskewed by its text lines.
+Which way is up is left to the text (``card_reader.ocr.read_upright``): a straightened card is
+landscape, so only upside down is open, or for a crop whose text runs up and down, the two
+sideways turns.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from dataclasses import dataclass
@@ -21,8 +29,6 @@ import cv2
 import numpy as np
 
 from .load import LoadedImage
-from .ocr import OcrEngine, rotate_clockwise
-from .prepare import text_mask
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +38,17 @@ CARD_HEIGHT = round(CARD_WIDTH / CARD_ASPECT)
 SEARCH_SIDE = 640  # longest side of the copy the outline is searched on
 TEXTURE_KERNEL = 11  # median filter (pixels on the half-size search copy) wider than a table's pattern, narrower than a card
 
-MIN_AREA_SHARE = 0.06  # a card smaller than this in the photo cannot be read anyway
-MAX_AREA_SHARE = 0.985  # an outline this large is the photo's own border
-MIN_OUTLINE_SCORE = 0.45
-PROBE_SIDE = 800  # the orientation probe's longest side
+MIN_AREA_SHARE = 0.05  # a card smaller than this in the photo cannot be read anyway
+MAX_AREA_SHARE = 0.995
+MIN_OUTLINE_SCORE = 0.42
+ASPECT_TOLERANCE = 0.16  # log-aspect scale of the aspect fit: perspective stretches a card by 10-20%
+FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card itself (screenshot, tight crop)
+COLOUR_SAMPLES = 64  # points along a side or line where colour is compared, step to step
+COLOUR_JUMP = 8.0  # Lab units between neighbouring samples that make an abrupt change
+MAX_MARGIN_JUMPS = 4  # a card's margin along one side: its colour, a band or a reflection crossing it; more is a pattern
+SNAPPED_PROPOSALS = 12  # the best proposals are moved onto the edges near them and scored again
+TABLE_COLOUR_DISTANCE = 12.0  # Lab units: a strip this close to the table's colour is table
+BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
 
 
 @dataclass(frozen=True)
@@ -51,73 +64,144 @@ class Quad:
 
 
 @dataclass(frozen=True)
+class CardRegion:
+    """Where one card side is on the loaded photo, and how it was found."""
+
+    corners: np.ndarray  # float32 (4, 2) on the loaded photo
+    method: str  # outline | side_by_side | whole_image
+    score: float
+
+
+@dataclass(frozen=True)
 class SideImage:
-    """One card side, straightened and upright, with the measurements quality verdicts need."""
+    """One card side, straightened (not yet turned upright: the text decides that), with the measurements
+    quality verdicts need."""
 
     image: np.ndarray  # BGR, CARD_WIDTH wide
     card_found: bool
     method: str  # outline | side_by_side | whole_image
-    outline: Optional[np.ndarray]  # corners on the loaded photo, when an outline was found
-    rotation_applied: int  # degrees clockwise, decided from the text
+    outline: Optional[np.ndarray]  # corners on the loaded photo, straightened image's top-left first; None for whole_image
+    turns: tuple[int, ...]  # the clockwise turns that may make it upright: (0, 180) when its text runs across
     skew_degrees: float
     card_width_px: int  # the card's width on the photo
     sharpness: float
     glare: float
-    orientation_confidence: float
 
 
-def locate_cards(loaded: LoadedImage, engine: OcrEngine, *, expect_sides: int = 1) -> list[SideImage]:
-    """The card sides on one photo: one normally, two when the photo holds front and back side by side."""
-    photo = loaded.pixels
-    small, scale = _downscale(photo, SEARCH_SIDE)
-    candidates = find_outlines(small)
-    chosen: list[Quad] = []
-    if candidates:
-        best = candidates[0]
-        chosen = [best]
-        if expect_sides >= 2:
-            partner = _side_by_side_partner(best, candidates[1:])
-            if partner is not None:
-                chosen = sorted([best, partner], key=lambda q: (q.corners[:, 0].mean(), q.corners[:, 1].mean()))
+def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImage]:
+    """The card sides on one photo, straightened: one normally, two when the photo holds front and back
+    side by side (only looked for when ``expect_sides`` is 2)."""
     sides = []
-    if chosen:
-        method = "side_by_side" if len(chosen) == 2 else "outline"
-        for quad in chosen:
-            corners = quad.corners / scale
-            card = warp_card(photo, corners)
-            sides.append(_finish(card, engine, method=method, outline=corners, card_found=True,
-                                 card_width_px=int(round(_long_side(corners))), skew=0.0, landscape=True))
-    else:
-        card, skew = deskew_by_text(photo)
-        card = _resize_to_width(card, CARD_WIDTH)
-        landscape = card.shape[1] >= 1.15 * card.shape[0]  # a card-shaped crop: only upside down is left to decide
-        sides.append(_finish(card, engine, method="whole_image", outline=None, card_found=False,
-                             card_width_px=max(photo.shape[:2]), skew=skew, landscape=landscape))
+    for region in find_cards(loaded.pixels, expect_sides=expect_sides):
+        card, skew = straighten(loaded.pixels, region)
+        whole = region.method == "whole_image"
+        # an outlined card is landscape after straightening, text across; a crop's text lines say which way
+        turns = (90, 270) if whole and text_runs_vertically(card) else (0, 180)
+        sides.append(SideImage(image=card, card_found=not whole, method=region.method,
+                               outline=None if whole else region.corners, turns=turns, skew_degrees=skew,
+                               card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
+                               glare=glare(card)))
     log.debug("located %d side(s) by %s", len(sides), sides[0].method)
     return sides
 
 
 # --- finding the outline ---------------------------------------------------------------------
 
-def find_outlines(image: np.ndarray) -> list[Quad]:
-    """Card-like quadrilaterals on a (small) photo, best first; empty when none convinces."""
-    flat = erase_texture(image)
+def find_cards(photo: np.ndarray, *, expect_sides: int = 1) -> list[CardRegion]:
+    """Where the card (or, with ``expect_sides=2``, front and back side by side) is on the photo."""
+    small, scale = _downscale(photo, SEARCH_SIDE)
+    flat = erase_texture(small)
+    chosen = choose_outlines(find_outlines(small, flat), cv2.cvtColor(flat, cv2.COLOR_BGR2LAB).astype(np.float32),
+                             expect_sides=expect_sides)
+    if not chosen:
+        h, w = photo.shape[:2]
+        frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        return [CardRegion(frame, "whole_image", 0.0)]
+    method = "side_by_side" if len(chosen) == 2 else "outline"
+    return [CardRegion(landscape_corners(q.corners / scale), method, q.score) for q in chosen]
+
+
+def find_outlines(image: np.ndarray, flat: Optional[np.ndarray] = None) -> list[Quad]:
+    """Card-like quadrilaterals on a search-size photo, best first; empty when none convinces."""
+    flat = erase_texture(image) if flat is None else flat
     edges = edge_map(image, flat)
-    support = cv2.dilate(edges, np.ones((7, 7), np.uint8))  # an outline may sit 3 px off its edge
-    area = image.shape[0] * image.shape[1]
-    quads: list[Quad] = []
-    for mask in (cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2), colour_mask(flat)):
-        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in contours:
-            if cv2.contourArea(cv2.convexHull(contour)) < MIN_AREA_SHARE * area:
-                continue
-            corners = _quad_from_contour(contour)
-            if corners is None:
-                continue
-            score = _score(corners, support, area)
-            if score >= MIN_OUTLINE_SCORE:
-                quads.append(Quad(corners, score))
+    all_edges = edges | soft_edge_map(flat)
+    support = _support_map(all_edges)
+    lab = _smooth_lab(image)
+    proposals = line_quads(flat, image, all_edges, lab) + contour_quads(edges, flat)
+    scored = sorted(((outline_score(c, support, lab), order_corners(c)) for c in proposals), key=lambda sc: -sc[0])
+    quads = []
+    for rank, (score, corners) in enumerate(scored):
+        if rank < SNAPPED_PROPOSALS and score > 0:
+            snapped = snap_to_edges(corners, edges)
+            snapped_score = outline_score(snapped, support, lab)
+            if snapped_score > score:
+                score, corners = snapped_score, snapped
+        if score >= MIN_OUTLINE_SCORE:
+            quads.append(Quad(corners, score))
     return _distinct(sorted(quads, key=lambda q: -q.score))
+
+
+def snap_to_edges(corners: np.ndarray, edges: np.ndarray, reach: int = 6) -> np.ndarray:
+    """Each side moved onto the edge pixels found within ``reach`` pixels across it (a line fitted to
+    them), so an outline proposed a few pixels off lands on the card's edge."""
+    h, w = edges.shape
+    lines = []
+    offsets = np.arange(-reach, reach + 1)
+    for i in range(4):
+        a, b = corners[i], corners[(i + 1) % 4]
+        length = float(np.linalg.norm(b - a))
+        if length < 1:
+            return corners
+        unit = (b - a) / length
+        normal = np.array([-unit[1], unit[0]], np.float32)
+        base = _side_points(a, b, 40)
+        candidates = base[:, None, :] + offsets[None, :, None] * normal[None, None, :]
+        xi = np.clip(np.round(candidates[..., 0]).astype(int), 0, w - 1)
+        yi = np.clip(np.round(candidates[..., 1]).astype(int), 0, h - 1)
+        on_edge = edges[yi, xi] > 0
+        found = on_edge.any(axis=1)
+        if found.mean() < 0.5:
+            lines.append(_Line(a.astype(np.float64), unit.astype(np.float64)))
+            continue
+        nearest = np.argmin(np.where(on_edge, np.abs(offsets)[None, :], reach + 1), axis=1)
+        points = candidates[np.arange(len(base)), nearest][found].astype(np.float32)
+        vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
+        lines.append(_Line(np.array([x0, y0]), np.array([vx, vy])))
+    snapped = []
+    for i in range(4):
+        p = _cross(lines[i - 1], lines[i])
+        if p is None or np.linalg.norm(p - corners[i]) > 3 * reach:
+            return corners
+        snapped.append(p)
+    return order_corners(np.array(snapped, np.float32))
+
+
+def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: int = 1) -> list[Quad]:
+    """The card's outline among the proposals (two, side by side, when two sides are expected).
+
+    A band or box printed on the card yields an outline that shares sides with the card's own: the
+    larger outline wins. The picture's frame stands for the card when the picture has the card's
+    proportions (a screenshot or a tight crop): then the inner outline gives way and nothing is chosen.
+    """
+    if not quads:
+        return []
+    best = _card_among_nested(quads[0], quads, flat_lab)
+    h, w = flat_lab.shape[:2]
+    frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and best.area > 0.5 * h * w and \
+            _shares_side(best.corners, frame):
+        return []
+    if expect_sides >= 2:
+        partner = _side_by_side_partner(best, [q for q in quads if q is not best])
+        if partner is not None:
+            return sorted([best, partner], key=lambda q: (q.corners[:, 0].mean(), q.corners[:, 1].mean()))
+    return [best]
+
+
+def _smooth_lab(image: np.ndarray) -> np.ndarray:
+    """The photo in Lab, sensor noise smoothed away but patterns and edges kept: where colours are compared."""
+    return cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
 
 
 def erase_texture(image: np.ndarray) -> np.ndarray:
@@ -129,19 +213,221 @@ def erase_texture(image: np.ndarray) -> np.ndarray:
 
 
 def edge_map(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """Edges at two scales: fine (a white card on a white table) and with textures and print erased."""
-    fine = cv2.Canny(cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (5, 5), 0), 12, 36)
-    return cv2.bitwise_or(fine, cv2.Canny(cv2.cvtColor(flat, cv2.COLOR_BGR2GRAY), 10, 30))
+    """The edges a card's outline may lie on.
+
+    Edges of the texture-erased copy in lightness and in both colour axes (a blue card on a grey table
+    of the same lightness still differs in colour), and fine edges of the photo itself (a white card
+    on a white table). Textures make fine edges too; the outline score tells a card's edge from a
+    pattern's by the card's even margin.
+    """
+    edges = np.zeros(image.shape[:2], np.uint8)
+    for channel in _edge_channels(flat):
+        edges |= cv2.Canny(channel, 10, 30)
+    grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+    return edges | cv2.Canny(grey, 12, 36)
+
+
+def soft_edge_map(flat: np.ndarray) -> np.ndarray:
+    """Soft, faint edges (a pale card on white paper, an edge in shadow): found at half size, where their
+    ramp is twice as steep, with colour differences stretched further. Evidence for a side, but too
+    blurred to place it."""
+    h, w = flat.shape[:2]
+    half = cv2.resize(flat, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    edges = np.zeros((h, w), np.uint8)
+    for channel in _edge_channels(half, chroma_gain=6.0):
+        edges |= cv2.resize(cv2.Canny(channel, 6, 18), (w, h), interpolation=cv2.INTER_NEAREST)
+    return edges
+
+
+def _edge_channels(flat: np.ndarray, chroma_gain: float = 3.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lightness and the two colour axes (stretched: colour differences between a card and a table are
+    small numbers) of the texture-erased photo, where its edges are looked for."""
+    lightness, a, b = cv2.split(cv2.cvtColor(flat, cv2.COLOR_BGR2LAB))
+    return lightness, *(cv2.convertScaleAbs(c.astype(np.int16) - 128, alpha=chroma_gain) for c in (a, b))
+
+
+def _support_map(edges: np.ndarray) -> np.ndarray:
+    """Edges widened by a pixel each way (an outline fitted on a small copy may sit that far off), with the
+    picture's border blanked: the frame of the picture is never evidence of a card's edge."""
+    support = cv2.dilate(edges, np.ones((5, 5), np.uint8))
+    m = BORDER_MARGIN
+    support[:m], support[-m:], support[:, :m], support[:, -m:] = 0, 0, 0, 0
+    return support
+
+
+def line_quads(flat: np.ndarray, image: np.ndarray, edges: np.ndarray, lab: np.ndarray,
+               max_lines: int = 14) -> list[np.ndarray]:
+    """Quadrilaterals bounded by two pairs of long straight lines that may be a card's edges."""
+    h, w = image.shape[:2]
+    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    lines = [ln for ln in straight_lines(flat, image) if could_be_card_edge(ln, near_edges, lab)][:max_lines]
+    pairs = []
+    for a, b in itertools.combinations(lines, 2):
+        if _angle_between(a, b) <= 20 and _gap(a, b) >= 0.12 * min(h, w):
+            pairs.append((a, b))
+    quads = []
+    for (a, b), (c, d) in itertools.combinations(pairs, 2):
+        if not 55 <= _angle_between(a, c) <= 125:
+            continue
+        corners = [_cross(a, c), _cross(c, b), _cross(b, d), _cross(d, a)]
+        if any(p is None for p in corners):
+            continue
+        corners = np.array(corners, np.float32)
+        if (corners[:, 0] < -0.02 * w).any() or (corners[:, 0] > 1.02 * w).any() or \
+                (corners[:, 1] < -0.02 * h).any() or (corners[:, 1] > 1.02 * h).any():
+            continue
+        quads.append(order_corners(corners))
+    return quads
+
+
+def straight_lines(flat: np.ndarray, image: np.ndarray) -> list["_Line"]:
+    """Long straight lines on the search-size photo: line segments (LSD) merged where collinear."""
+    h, w = image.shape[:2]
+    detector = cv2.createLineSegmentDetector()
+    segments = []
+    # soft, low-contrast edges (a pale card on white paper) are found as lines on a half-size copy,
+    # where their ramp is twice as steep, with colour differences stretched further
+    half = cv2.resize(flat, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    sources = [(channel, 2.0) for channel in _edge_channels(half, chroma_gain=6.0)]
+    sources.append((cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (3, 3), 0), 1.0))
+    for source, scale in sources:
+        found = detector.detect(source)[0]
+        if found is not None:
+            segments.append(found.reshape(-1, 4) * scale)
+    if not segments:
+        return []
+    return _merge_segments(np.concatenate(segments), 0.06 * min(h, w), max_gap=0.15 * min(h, w))
+
+
+def could_be_card_edge(line: "_Line", near_edges: np.ndarray, lab: np.ndarray) -> bool:
+    """A line lying on edges with one colour along at least one of its sides (the card's margin), which
+    the lines of a checked or striped table lack."""
+    return _hits(line.points(40), near_edges).mean() >= 0.5 and _one_sided(line, lab) <= MAX_MARGIN_JUMPS
+
+
+@dataclass(frozen=True)
+class _Line:
+    """A straight line through ``point`` along the unit vector ``direction``; ``start``..``end`` is the stretch
+    (signed distances from ``point``) that segments were found on, ``length`` their summed length."""
+
+    point: np.ndarray
+    direction: np.ndarray
+    start: float = 0.0
+    end: float = 0.0
+    length: float = 0.0
+    core: tuple[float, float] = (0.0, 0.0)  # the stretch of the longest segment on it
+
+    @property
+    def normal(self) -> np.ndarray:
+        return np.array([-self.direction[1], self.direction[0]])
+
+    def points(self, n: int, offset: float = 0.0, trim: float = 0.0, core: bool = False) -> np.ndarray:
+        """``n`` points along the found stretch (or only its longest segment's), ``trim`` of it left out at
+        each end, ``offset`` to the side."""
+        start, end = self.core if core else (self.start, self.end)
+        span = end - start
+        t = np.linspace(start + trim * span, end - trim * span, n)
+        return self.point[None, :] + t[:, None] * self.direction[None, :] + offset * self.normal[None, :]
+
+
+def _merge_segments(segments: np.ndarray, shortest: float, max_gap: float) -> list[_Line]:
+    """Collinear segments joined into lines where they nearly meet (one card edge is often found in
+    pieces, under a reflection or a shadow), longest first."""
+    vectors = segments[:, 2:] - segments[:, :2]
+    lengths = np.linalg.norm(vectors, axis=1)
+    merged: list[dict] = []
+    for i in np.argsort(-lengths):
+        if lengths[i] < shortest / 2:
+            break
+        direction = vectors[i] / lengths[i]
+        ends = (segments[i, :2], segments[i, 2:])
+        for line in merged:
+            if abs(float(direction @ line["direction"])) < math.cos(math.radians(3)) or \
+                    any(abs(float((end - line["point"]) @ line["normal"])) > 3.0 for end in ends):
+                continue
+            t = sorted(float((end - line["point"]) @ line["direction"]) for end in ends)
+            if t[0] <= line["end"] + max_gap and t[1] >= line["start"] - max_gap:
+                line["start"], line["end"] = min(line["start"], t[0]), max(line["end"], t[1])
+                line["length"] += float(lengths[i])
+                break
+        else:
+            half = float(lengths[i]) / 2
+            merged.append({"core": half, "point": (ends[0] + ends[1]) / 2, "direction": direction,
+                           "normal": np.array([-direction[1], direction[0]]), "start": -half, "end": half,
+                           "length": float(lengths[i])})
+    lines = [_Line(m["point"], m["direction"], m["start"], m["end"], m["length"], (-m["core"], m["core"]))
+             for m in merged if m["length"] >= shortest]
+    return sorted(lines, key=lambda ln: -ln.length)
+
+
+def _one_sided(line: _Line, lab: np.ndarray, offset: float = 4.0) -> int:
+    """Colour jumps along the calmer side of a line's longest segment: few on a card's edge, whose margin
+    runs along one side, many on a line of a checked or striped pattern (a line may run on past the
+    card, along the table, so only the longest piece found is judged)."""
+    return min(_colour_jumps(line.points(COLOUR_SAMPLES, side, trim=0.1, core=True), lab) for side in (-offset, offset))
+
+
+def _colour_jumps(points: np.ndarray, lab: np.ndarray) -> int:
+    """How often the colour changes abruptly from one sample point to the next (a lone odd sample, as
+    where the samples graze a band's boundary, is smoothed away first)."""
+    h, w = lab.shape[:2]
+    xi = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
+    yi = np.clip(np.round(points[:, 1]).astype(int), 0, h - 1)
+    colours = lab[yi, xi]
+    a, b, c = colours[:-2], colours[1:-1], colours[2:]
+    colours = np.maximum(np.minimum(a, b), np.minimum(np.maximum(a, b), c))  # median of three, per channel
+    steps = np.linalg.norm(np.diff(colours, axis=0), axis=1)
+    return int((steps > COLOUR_JUMP).sum())
+
+
+def _angle_between(a: _Line, b: _Line) -> float:
+    cos = abs(float(a.direction @ b.direction))
+    return math.degrees(math.acos(min(1.0, cos)))
+
+
+def _gap(a: _Line, b: _Line) -> float:
+    """Distance from b's point to line a."""
+    normal = np.array([-a.direction[1], a.direction[0]])
+    return abs(float((b.point - a.point) @ normal))
+
+
+def _cross(a: _Line, b: _Line) -> Optional[np.ndarray]:
+    cross = a.direction[0] * b.direction[1] - a.direction[1] * b.direction[0]
+    if abs(cross) < 1e-6:
+        return None
+    delta = b.point - a.point
+    t = (delta[0] * b.direction[1] - delta[1] * b.direction[0]) / cross
+    return a.point + t * a.direction
+
+
+def contour_quads(edges: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
+    """Quadrilaterals fitted to the contours of the closed edge map and of the colour mask."""
+    area = edges.shape[0] * edges.shape[1]
+    quads = []
+    for mask in (cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2), colour_mask(flat)):
+        contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            if cv2.contourArea(cv2.convexHull(contour)) < MIN_AREA_SHARE * area:
+                continue
+            corners = _quad_from_contour(contour)
+            if corners is not None:
+                quads.append(corners)
+    return quads
+
+
+def background_distance(flat: np.ndarray) -> np.ndarray:
+    """How far each pixel's colour is from the photo's border colour (the table), stretched to 0..255:
+    a card shows here whatever its colour, even where its lightness equals the table's."""
+    lab = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB).astype(np.float32)
+    border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
+                             lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
+    distance = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
+    return np.clip(distance * (255.0 / max(distance.max(), 1.0)), 0, 255).astype(np.uint8)
 
 
 def colour_mask(flat: np.ndarray) -> np.ndarray:
     """Where the (texture-erased) photo differs in colour from its own border, the table; holes filled."""
-    lab = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB).astype(np.float32)
-    border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
-                             lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
-    background = np.median(border, axis=0)
-    distance = np.linalg.norm(lab - background, axis=2)
-    distance = np.clip(distance * (255.0 / max(distance.max(), 1.0)), 0, 255).astype(np.uint8)
+    distance = background_distance(flat)
     _, foreground = cv2.threshold(distance, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, kernel, iterations=2)
@@ -195,10 +481,10 @@ def _refine_corners(corners: np.ndarray, points: np.ndarray, perimeter: float) -
         if len(near) < 5:
             return corners
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
-        lines.append((np.array([x0, y0]), np.array([vx, vy])))
+        lines.append(_Line(np.array([x0, y0]), np.array([vx, vy])))
     refined = []
     for i in range(4):
-        p = _intersect(lines[i - 1], lines[i])
+        p = _cross(lines[i - 1], lines[i])
         if p is None or np.linalg.norm(p - corners[i]) > 0.08 * perimeter:
             return corners
         refined.append(p)
@@ -207,20 +493,12 @@ def _refine_corners(corners: np.ndarray, points: np.ndarray, perimeter: float) -
 
 def _densify(points: np.ndarray, step: float = 2.0) -> np.ndarray:
     """Points every ``step`` pixels along a closed polyline (CHAIN_APPROX_SIMPLE keeps only vertices)."""
-    out = []
-    for a, b in zip(points, np.roll(points, -1, axis=0)):
-        n = max(1, int(np.linalg.norm(b - a) / step))
-        out.append(a + (b - a) * (np.arange(n)[:, None] / n))
-    return np.concatenate(out).astype(np.float32)
-
-
-def _intersect(first, second) -> Optional[np.ndarray]:
-    (p, r), (q, s) = first, second
-    cross = r[0] * s[1] - r[1] * s[0]
-    if abs(cross) < 1e-6:
-        return None
-    t = ((q - p)[0] * s[1] - (q - p)[1] * s[0]) / cross
-    return p + t * r
+    starts = points
+    vectors = np.roll(points, -1, axis=0) - points
+    counts = np.maximum(1, (np.linalg.norm(vectors, axis=1) / step).astype(int))
+    owner = np.repeat(np.arange(len(points)), counts)
+    fraction = (np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)) / np.repeat(counts, counts)
+    return (starts[owner] + vectors[owner] * fraction[:, None]).astype(np.float32)
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -232,46 +510,102 @@ def order_corners(points: np.ndarray) -> np.ndarray:
     return np.roll(ordered, -start, axis=0).astype(np.float32)
 
 
-def _score(corners: np.ndarray, support: np.ndarray, image_area: float) -> float:
-    """0..1: how much the quadrilateral looks like a card's outline."""
-    area = cv2.contourArea(corners)
-    share = area / image_area
-    if share < MIN_AREA_SHARE or share > MAX_AREA_SHARE or not cv2.isContourConvex(corners.reshape(-1, 1, 2)):
+def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray) -> float:
+    """0..1: how much the quadrilateral looks like a card's outline on this photo.
+
+    Every side must lie on an edge (the weakest side counts: three sides of a table pattern and one
+    of the card make no card), just inside each side the colour must be nearly constant (a card's
+    margin; a checked or striped table changes colour all along), the proportions must be ID-1's up
+    to perspective, and a larger share of the photo is more likely the card than a detail on it.
+    """
+    corners = order_corners(corners)
+    image_area = support.shape[0] * support.shape[1]
+    share = cv2.contourArea(corners) / image_area
+    if not MIN_AREA_SHARE <= share <= MAX_AREA_SHARE or not cv2.isContourConvex(corners.reshape(-1, 1, 2)):
         return 0.0
+    if not all(55 <= _angle(corners[i - 1], corners[i], corners[(i + 1) % 4]) <= 125 for i in range(4)):
+        return 0.0
+    sides = [_hits(_side_points(corners[i], corners[(i + 1) % 4]), support).mean() for i in range(4)]
+    edge_fit = float(np.mean(sides)) * min(1.0, min(sides) / 0.5)
+    aspect_fit = _aspect_fit(corners, ASPECT_TOLERANCE, support.shape)
+    size_fit = min(1.0, math.sqrt(share / 0.2))
+    score = edge_fit ** 1.5 * (0.3 + 0.7 * aspect_fit) * (0.7 + 0.3 * size_fit)
+    if score < MIN_OUTLINE_SCORE:
+        return score  # the margin can only lower it
+    return score * 0.7 ** max(0, _margin_jumps(corners, lab) - MAX_MARGIN_JUMPS)
+
+
+def _margin_jumps(corners: np.ndarray, lab: np.ndarray) -> int:
+    """Colour jumps along a strip just inside the outline, on its worst side. A card's margin is one
+    colour, or two where a band crosses it; a pattern changes colour all along."""
+    centre = corners.mean(axis=0)
+    inset = corners + (centre - corners) * 0.04
+    return max(_colour_jumps(_side_points(inset[i], inset[(i + 1) % 4], COLOUR_SAMPLES), lab) for i in range(4))
+
+
+def _side_points(a: np.ndarray, b: np.ndarray, n: int = 48) -> np.ndarray:
+    """Points along a side, its ends left out (a card's corners are rounded)."""
+    t = np.linspace(0.08, 0.92, n)[:, None]
+    return a[None, :] + (b - a)[None, :] * t
+
+
+def _hits(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    h, w = mask.shape
+    xi = np.round(points[:, 0]).astype(int)
+    yi = np.round(points[:, 1]).astype(int)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    hits = np.zeros(len(points), bool)
+    hits[inside] = mask[yi[inside], xi[inside]] > 0
+    return hits
+
+
+def _aspect_fit(corners: np.ndarray, tolerance: float, shape: Optional[tuple[int, ...]] = None) -> float:
+    """1 for ID-1 proportions (either way round), falling off with the log of the ratio. With the photo's
+    ``shape``, the proportions are those of the flat rectangle the camera saw (perspective undone)."""
+    aspect = rectified_aspect(corners, shape) if shape is not None else _side_ratio(corners)
+    if not aspect:
+        return 0.0
+    aspect = max(aspect, 1 / aspect)
+    return math.exp(-abs(math.log(aspect / CARD_ASPECT)) / tolerance)
+
+
+def _side_ratio(corners: np.ndarray) -> float:
     sides = [float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4)]
-    long_side = (sides[0] + sides[2]) / 2
-    short_side = (sides[1] + sides[3]) / 2
-    if min(long_side, short_side) < 1:
-        return 0.0
-    aspect = max(long_side, short_side) / min(long_side, short_side)
-    aspect_fit = math.exp(-abs(math.log(aspect / CARD_ASPECT)) / 0.18)
-    angles_ok = all(55 <= _angle(corners[i - 1], corners[i], corners[(i + 1) % 4]) <= 125 for i in range(4))
-    if not angles_ok:
-        return 0.0
-    edge_fit = _edge_support(corners, support)
-    size_fit = min(1.0, math.sqrt(share / 0.25))
-    return edge_fit ** 1.5 * (0.35 + 0.65 * aspect_fit) * (0.6 + 0.4 * size_fit)
+    first, second = (sides[0] + sides[2]) / 2, (sides[1] + sides[3]) / 2
+    return first / second if min(first, second) >= 1 else 0.0
+
+
+def rectified_aspect(corners: np.ndarray, shape: tuple[int, ...]) -> float:
+    """Width over height of the rectangle whose perspective image is this quadrilateral.
+
+    Zhang and He's whiteboard method: with the principal point at the photo's centre, the focal length
+    and the true proportions follow from the four corners. Where the corners cannot tell the focal
+    length (a view square-on, or tilted about one axis only), the side ratio is the best estimate.
+    """
+    h, w = shape[:2]
+    tl, tr, br, bl = (np.array([x - w / 2, y - h / 2, 1.0]) for x, y in order_corners(corners))
+    m1, m2, m3, m4 = tl, tr, bl, br
+    denominator2 = float(np.cross(m2, m4) @ m3)
+    denominator3 = float(np.cross(m3, m4) @ m2)
+    if abs(denominator2) < 1e-9 or abs(denominator3) < 1e-9:
+        return _side_ratio(corners)
+    k2 = float(np.cross(m1, m4) @ m3) / denominator2
+    k3 = float(np.cross(m1, m4) @ m2) / denominator3
+    n2, n3 = k2 * m2 - m1, k3 * m3 - m1
+    if abs(n2[2] * n3[2]) < 1e-12:
+        return _side_ratio(corners)
+    focal2 = -(n2[0] * n3[0] + n2[1] * n3[1]) / (n2[2] * n3[2])
+    if not (0.3 * max(h, w)) ** 2 <= focal2 <= (5.0 * max(h, w)) ** 2:
+        return _side_ratio(corners)
+    width2 = (n2[0] ** 2 + n2[1] ** 2) / focal2 + n2[2] ** 2
+    height2 = (n3[0] ** 2 + n3[1] ** 2) / focal2 + n3[2] ** 2
+    return math.sqrt(width2 / height2) if height2 > 0 else _side_ratio(corners)
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
     u, v = a - b, c - b
     cos = float(u @ v / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
     return math.degrees(math.acos(max(-1.0, min(1.0, cos))))
-
-
-def _edge_support(corners: np.ndarray, support: np.ndarray) -> float:
-    """Share of the outline (corners excluded, they are rounded) that lies on an image edge."""
-    h, w = support.shape
-    hits = total = 0
-    for i in range(4):
-        a, b = corners[i], corners[(i + 1) % 4]
-        for t in np.linspace(0.1, 0.9, 40):
-            x, y = a + (b - a) * t
-            xi, yi = int(round(x)), int(round(y))
-            total += 1
-            if 0 <= xi < w and 0 <= yi < h and support[yi, xi]:
-                hits += 1
-    return hits / total
 
 
 def _distinct(quads: list[Quad]) -> list[Quad]:
@@ -281,6 +615,76 @@ def _distinct(quads: list[Quad]) -> list[Quad]:
         if all(np.abs(quad.corners - other.corners).max() > 6 for other in kept):
             kept.append(quad)
     return kept
+
+
+def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Quad:
+    """The card among outlines nested in one another along shared sides.
+
+    A band or box printed on the card gives an outline inside the card's, sharing sides with it: the
+    outline grows to the largest one around it whose extra strip is not the table's colour. A table's
+    stripe or a shadow next to the card gives one around the card: the outline then shrinks to the
+    best one inside it whose left-out strip clearly is the table.
+    """
+    rivals = [q for q in quads if q is not best and q.score >= 0.6 * best.score]
+    current = best
+    for other in sorted(rivals, key=lambda q: -q.area):
+        if other.area >= 1.05 * current.area and _nested(other, current) and \
+                not _strip_is_table(other.corners, current.corners, flat_lab):
+            current = other
+            break
+    for other in sorted(rivals, key=lambda q: -q.score):
+        if current.area >= 1.05 * other.area and _nested(current, other) and \
+                _strip_is_table(current.corners, other.corners, flat_lab):
+            return other
+    return current
+
+
+def _nested(outer: Quad, inner: Quad) -> bool:
+    return _contains(outer.corners, inner.corners) and _shares_side(inner.corners, outer.corners)
+
+
+def _strip_is_table(outer: np.ndarray, inner: np.ndarray, flat_lab: np.ndarray) -> bool:
+    """Whether the part of ``outer`` outside ``inner`` clearly has the colour of the table around ``outer``,
+    not of the inside of ``inner`` (median colours on the texture-erased photo). In doubt, it is card."""
+    shape = flat_lab.shape[:2]
+    centre = outer.mean(axis=0)
+    around = _polygon_mask(outer + (outer - centre) * 0.08, shape) & ~_polygon_mask(outer, shape)
+    strip = _polygon_mask(outer, shape) & ~cv2.dilate(_polygon_mask(inner, shape), np.ones((9, 9), np.uint8))
+    card = cv2.erode(_polygon_mask(inner, shape), np.ones((13, 13), np.uint8))
+    if min(np.count_nonzero(m) for m in (around, strip, card)) < 20:
+        return False
+    strip_colour = np.median(flat_lab[strip > 0], axis=0)
+    to_table = float(np.linalg.norm(strip_colour - np.median(flat_lab[around > 0], axis=0)))
+    to_card = float(np.linalg.norm(strip_colour - np.median(flat_lab[card > 0], axis=0)))
+    return to_table < min(TABLE_COLOUR_DISTANCE, 0.5 * to_card)
+
+
+def _polygon_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    cv2.fillConvexPoly(mask, np.round(polygon).astype(np.int32), 255)
+    return mask
+
+
+def _contains(outer: np.ndarray, inner: np.ndarray, slack: float = 3.0) -> bool:
+    polygon = outer.reshape(-1, 1, 2).astype(np.float32)
+    return all(cv2.pointPolygonTest(polygon, (float(x), float(y)), True) >= -slack for x, y in inner)
+
+
+def _shares_side(inner: np.ndarray, outer: np.ndarray) -> bool:
+    """Whether a side of ``inner`` lies along a side of ``outer`` (both its ends near that side)."""
+    reach = 0.03 * _long_side(outer)
+    for i in range(4):
+        a, b = outer[i], outer[(i + 1) % 4]
+        near = [_distance_to_segment(p, a, b) <= reach for p in inner]
+        if any(near[j] and near[(j + 1) % 4] for j in range(4)):
+            return True
+    return False
+
+
+def _distance_to_segment(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
+    ab = b - a
+    t = float(np.clip((p - a) @ ab / max(float(ab @ ab), 1e-9), 0.0, 1.0))
+    return float(np.linalg.norm(p - (a + t * ab)))
 
 
 def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
@@ -300,16 +704,35 @@ def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
 
 # --- straightening ---------------------------------------------------------------------------
 
-def warp_card(photo: np.ndarray, corners: np.ndarray) -> np.ndarray:
-    """The card inside ``corners`` (full-resolution photo coordinates) at CARD_WIDTH x CARD_HEIGHT, landscape."""
+def straighten(photo: np.ndarray, region: CardRegion) -> tuple[np.ndarray, float]:
+    """The card side as a flat, level image CARD_WIDTH wide, and the text skew removed (whole images only)."""
+    if region.method == "whole_image":
+        card, skew = deskew_by_text(photo)
+        return _resize_to_width(card, CARD_WIDTH), skew
+    return warp_card(photo, region.corners), 0.0
+
+
+def landscape_corners(corners: np.ndarray) -> np.ndarray:
+    """Corners ordered so that the first side is a long one: the card's top when straightened landscape."""
     corners = order_corners(corners.astype(np.float32))
     top = np.linalg.norm(corners[1] - corners[0]) + np.linalg.norm(corners[2] - corners[3])
     left = np.linalg.norm(corners[3] - corners[0]) + np.linalg.norm(corners[2] - corners[1])
     if left > top:  # the card stands on its short side in the photo: start from the bottom-left corner
         corners = np.roll(corners, -3, axis=0)
+    return corners
+
+
+def upright_corners(corners: np.ndarray, rotation: int) -> np.ndarray:
+    """The corners reordered after the straightened card was turned ``rotation`` degrees clockwise (by the
+    OCR stage), so the upright card's top-left comes first."""
+    return np.roll(corners, -{0: 0, 90: 3, 180: 2, 270: 1}[rotation % 360], axis=0)
+
+
+def warp_card(photo: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """The card inside ``corners`` (full-resolution photo coordinates) at CARD_WIDTH x CARD_HEIGHT, landscape."""
     target = np.array([[0, 0], [CARD_WIDTH - 1, 0], [CARD_WIDTH - 1, CARD_HEIGHT - 1], [0, CARD_HEIGHT - 1]],
                       dtype=np.float32)
-    matrix = cv2.getPerspectiveTransform(corners, target)
+    matrix = cv2.getPerspectiveTransform(landscape_corners(corners), target)
     return cv2.warpPerspective(photo, matrix, (CARD_WIDTH, CARD_HEIGHT), flags=cv2.INTER_CUBIC,
                                borderMode=cv2.BORDER_REPLICATE)
 
@@ -331,23 +754,7 @@ def deskew_by_text(image: np.ndarray, max_degrees: float = 20.0) -> tuple[np.nda
 
 def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
     """The median angle of the text lines (degrees, counter-clockwise positive as OpenCV rotates)."""
-    small, _ = _downscale(image, 1000)
-    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-    binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
-    angles, weights = [], []
-    for kernel in ((25, 3), (3, 25)):  # lines of text, whichever way the image is turned
-        blobs = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        for contour in contours:
-            (_, _), (w, h), a = cv2.minAreaRect(contour)
-            long_side, short_side = max(w, h), min(w, h)
-            if long_side < 40 or short_side < 4 or long_side < 4 * short_side:
-                continue
-            if w < h:
-                a -= 90
-            a = ((a + 45) % 90) - 45  # angle modulo 90: sideways text levels the same way
-            angles.append(a)
-            weights.append(long_side)
+    angles, weights, _ = _text_line_blobs(image)
     if not angles:
         return 0.0
     order = np.argsort(angles)
@@ -356,24 +763,37 @@ def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
     return median if abs(median) <= max_degrees else 0.0
 
 
+def text_runs_vertically(image: np.ndarray) -> bool:
+    """Whether most text lines run up and down the image (a card photographed or stored sideways)."""
+    _, weights, vertical = _text_line_blobs(image)
+    across = sum(w for w, v in zip(weights, vertical) if not v)
+    return sum(weights) - across > across
+
+
+def _text_line_blobs(image: np.ndarray) -> tuple[list[float], list[float], list[bool]]:
+    """Text lines as blobs of smeared ink: their angle (modulo 90), length, and whether they run vertically."""
+    small, _ = _downscale(image, 1000)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
+    binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 25, 15)
+    angles, weights, vertical = [], [], []
+    for kernel in ((25, 3), (3, 25)):  # lines of text, whichever way the image is turned
+        blobs = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+        contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        for contour in contours:
+            (_, _), (w, h), a = cv2.minAreaRect(contour)
+            long_side, short_side = max(w, h), min(w, h)
+            if long_side < 40 or short_side < 4 or long_side < 4 * short_side:
+                continue
+            _, _, box_w, box_h = cv2.boundingRect(contour)
+            if w < h:
+                a -= 90
+            angles.append(((a + 45) % 90) - 45)  # angle modulo 90: sideways text levels the same way
+            weights.append(long_side)
+            vertical.append(box_h > box_w)
+    return angles, weights, vertical
+
+
 # --- orientation and measurements ------------------------------------------------------------
-
-def orient(card: np.ndarray, engine: OcrEngine, *, landscape_card: bool) -> tuple[np.ndarray, int, float]:
-    """The card turned upright as its text says, the degrees turned (clockwise) and the engine's confidence.
-
-    A card found by its outline, or a card-shaped crop, is already landscape: only upside down is
-    left to decide, which keeps a sideways misreading from ever turning a good card.
-    """
-    turns = (0, 180) if landscape_card else (0, 90, 180, 270)
-    verdict = engine.orientation(_orientation_probe(card), turns=turns)
-    rotate = verdict.rotate_degrees % 360 if verdict.rotate_degrees % 360 in turns else 0
-    return rotate_clockwise(card, rotate), rotate, verdict.confidence
-
-
-def _orientation_probe(card: np.ndarray) -> np.ndarray:
-    """Dark text on white at a reduced size: quick to read twice (ruled lines kept: they do not mislead here)."""
-    return 255 - text_mask(_downscale(card, PROBE_SIDE)[0])
-
 
 def sharpness(card: np.ndarray) -> float:
     """Variance of the Laplacian on the straightened card: low when blurred (comparable because size is fixed)."""
@@ -391,16 +811,6 @@ def glare(card: np.ndarray) -> float:
         blown &= hsv[:, :, 1] <= 40
     blown &= local >= 200  # a bright patch, not a thin white glyph on a dark band
     return float(blown.mean())
-
-
-def _finish(card: np.ndarray, engine: OcrEngine, *, method: str, outline: Optional[np.ndarray], card_found: bool,
-            card_width_px: int, skew: float, landscape: bool) -> SideImage:
-    upright, rotation, confidence = orient(card, engine, landscape_card=landscape)
-    if rotation in (90, 270):
-        upright = _resize_to_width(upright, CARD_WIDTH)
-    return SideImage(image=upright, card_found=card_found, method=method, outline=outline,
-                     rotation_applied=rotation, skew_degrees=skew, card_width_px=card_width_px,
-                     sharpness=sharpness(upright), glare=glare(upright), orientation_confidence=confidence)
 
 
 def _downscale(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:

@@ -104,6 +104,8 @@ class SideQuality(BaseModel):
     sharpness: float
     glare: float
     ocr_confidence: float = 0.0
+    outline: Optional[list[list[float]]] = Field(default=None, description="the card's corners on the photo "
+                                                 "(EXIF applied), the upright card's top-left first")
     issues: list[str] = Field(default_factory=list)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator, Protocol, Sequence, runtime_checkable
 
+import cv2
 import numpy as np
 
 
@@ -45,6 +46,17 @@ class Box:
 
     def as_list(self) -> list[int]:
         return [self.x, self.y, self.w, self.h]
+
+    def overlap(self, other: "Box") -> float:
+        """The share of the smaller box that the two boxes have in common."""
+        w = min(self.right, other.right) - max(self.x, other.x)
+        h = min(self.bottom, other.bottom) - max(self.y, other.y)
+        if w <= 0 or h <= 0:
+            return 0.0
+        return w * h / max(1, min(self.w * self.h, other.w * other.h))
+
+    def padded(self, margin: int) -> "Box":
+        return Box(self.x - margin, self.y - margin, self.w + 2 * margin, self.h + 2 * margin)
 
     @staticmethod
     def enclosing(boxes: Sequence["Box"]) -> "Box":
@@ -142,6 +154,50 @@ class OcrEngine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class UprightReading:
+    """A card side read the right way up: the page, the clockwise turn that made it upright, and how sure."""
+
+    page: Page
+    rotation: int
+    confidence: float  # 1.0 when the first reading was plainly upright; else the winner's lead, 0..1
+    readings: int  # how many turns were read to decide
+
+
+MIN_KNOWN_WORDS = 2  # card words (labels, payer names) read confidently that make a reading plainly upright
+
+
+def read_upright(engine: OcrEngine, image: np.ndarray, *, turns: Sequence[int] = (0, 180),
+                 vocabulary: frozenset[str] = frozenset()) -> UprightReading:
+    """Read the image at the first of ``turns``; only if that reading is not plainly upright, read the
+    others too and keep the most convincing.
+
+    The reading is the evidence: upside-down or sideways text never reads as "MEMBER" or "GROUP"
+    with confidence, so a card that is upright (most are) costs one reading, not a probe per turn.
+    ``vocabulary`` holds the words cards print (upper case, letters and digits only).
+    """
+    readings: dict[int, Page] = {}
+    for turn in turns:
+        readings[turn] = engine.recognise(rotate_clockwise(image, turn))
+        if turn == turns[0] and known_words(readings[turn], vocabulary) >= MIN_KNOWN_WORDS:
+            return UprightReading(readings[turn], turn, 1.0, 1)
+    scores = {turn: (known_words(page, vocabulary), text_evidence(page)) for turn, page in readings.items()}
+    best = max(turns, key=lambda turn: scores[turn])
+    ranked = sorted((score[1] for score in scores.values()), reverse=True)
+    lead = (ranked[0] - ranked[1]) / max(ranked[0], 1e-6) if len(ranked) > 1 else 1.0
+    return UprightReading(readings[best], best, round(lead, 3), len(readings))
+
+
+def known_words(page: Page, vocabulary: frozenset[str]) -> int:
+    """How many distinct card words (of three characters or more) the page holds, read with confidence."""
+    found = set()
+    for word in page.words():
+        key = "".join(ch for ch in word.text.upper() if ch.isalnum())
+        if len(key) >= 3 and word.confidence >= 0.6 and key in vocabulary:
+            found.add(key)
+    return len(found)
+
+
 def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence[int]) -> Orientation:
     """Read the image at each turn; the turn giving the most confidently read text wins.
 
@@ -153,6 +209,77 @@ def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence
     ranked = sorted(evidence.values(), reverse=True)
     lead = (ranked[0] - ranked[1]) / max(ranked[0], 1e-6) if len(ranked) > 1 else 1.0
     return Orientation(best, round(lead, 3))
+
+
+def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
+    """The page with the words whose centres lie in ``box`` replaced by ``words`` (a region read again),
+    unless the new reading holds less confidently read text than the words it would replace: reading a
+    region again must not lose what the first pass read well (a label, a name) for a worse guess."""
+    def inside(word: Word) -> bool:
+        return box.x <= word.box.cx <= box.right and box.y <= word.box.cy <= box.bottom
+
+    if _read_text(words) < _read_text([w for w in page.words() if inside(w)]) or not words:
+        return page
+    blocks = []
+    for block in page.blocks:
+        lines = tuple(Line(kept) for line in block.lines if (kept := tuple(w for w in line.words if not inside(w))))
+        if lines:
+            blocks.append(Block(lines))
+    if words:
+        blocks.append(Block((Line(tuple(words)),)))
+    return Page(page.width, page.height, tuple(blocks))
+
+
+def unread_regions(binary: np.ndarray, page: Page, *, min_height: int = 10) -> list[Box]:
+    """Lines of ink that the reading left without words (Tesseract's layout analysis sometimes drops a
+    whole line, a small label beside a large value most often): where to read once more."""
+    ink = (binary < 128).astype(np.uint8)
+    covered = np.zeros_like(ink)
+    for word in page.words():
+        b = word.box.padded(3)
+        covered[max(0, b.y):max(0, b.bottom), max(0, b.x):max(0, b.right)] = 1
+    unread = ink & (1 - covered)
+    height = max(min_height, binary.shape[0] // 80)
+    lines = cv2.morphologyEx(unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (height * 2, 1)))
+    count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
+    rows, cols = binary.shape
+    regions = []
+    for x, y, w, h, area in stats[1:].tolist():
+        at_border = x <= 2 or y <= 2 or x + w >= cols - 2 or y + h >= rows - 2  # the card's edge, not text
+        if not at_border and height <= h <= rows // 4 and w >= 2 * height and area >= 0.15 * w * h:
+            regions.append(Box(x, y, w, h).padded(h // 4))
+    return regions
+
+
+def add_words(page: Page, words: Sequence[Word]) -> Page:
+    """The page with more words, as a block of their own."""
+    if not words:
+        return page
+    return Page(page.width, page.height, (*page.blocks, Block((Line(tuple(words)),))))
+
+
+def _read_text(words: Sequence[Word]) -> float:
+    """Letters and digits read, weighted by confidence."""
+    return sum(w.confidence * sum(ch.isalnum() for ch in w.text) for w in words)
+
+
+def reread_region(engine: OcrEngine, image: np.ndarray, box: Box, *, psm: int, target_height: int = 150) -> list[Word]:
+    """Read one region of an upright image again, scaled so the region is ``target_height`` pixels tall;
+    the words come back in the image's coordinates."""
+    x0, y0 = max(0, box.x), max(0, box.y)
+    x1, y1 = min(image.shape[1], box.right), min(image.shape[0], box.bottom)
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        return []
+    scale = min(4.0, max(1.0, target_height / (y1 - y0)))
+    crop = image[y0:y1, x0:x1]
+    if scale > 1.0:
+        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    pad = 12  # Tesseract reads a line poorly when its ink touches the image border
+    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    page = engine.recognise(crop, psm=psm)
+    return [Word(w.text, Box(x0 + round((w.box.x - pad) / scale), y0 + round((w.box.y - pad) / scale),
+                             max(1, round(w.box.w / scale)), max(1, round(w.box.h / scale))), w.confidence)
+            for w in page.words()]
 
 
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:

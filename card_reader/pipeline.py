@@ -1,4 +1,4 @@
-"""The chain of stages that reads one card: load, locate, OCR, payer, extract, verify.
+"""The chain of stages that reads one card: load, locate, prepare, OCR, payer, extract, re-read, verify.
 
 Each stage takes the previous stage's typed result; ``CardReader`` only wires them together, times
 them and assembles the public ``CardResult``. The engine and templates are loaded once per reader,
@@ -9,26 +9,38 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator, Optional, Union
 
 import cv2
+import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import Extraction, SidePage, extract_fields, merge_extractions
+from .extract import Extraction, SidePage, Zone, combine_readings, extract_fields, shape_zones
 from .load import ImageSource, LoadedImage, load_image
-from .locate import SideImage, locate_cards
+from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import OcrEngine, Page
-from .prepare import prepare_for_ocr
-from .templates import UNKNOWN_PAYER, PayerMatch, TemplateSet, load_templates, portal_group_value
+from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, replace_words, reread_region,
+                  rotate_clockwise, unread_regions)
+from .prepare import ink_contrast, ink_image, prepare_for_ocr
+from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .verify import verify
 
 log = logging.getLogger(__name__)
+
+SURE_CONFIDENCE = 0.75  # below this the first reading of a member ID or group number is read again
+REREAD_FIELDS = ("member_id", "group_number")
+ZONES_PER_FIELD = 4
+MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
+FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
+# a single line beside a label, a small block under one; around a value found by its shape, single lines
+ZONE_PSM = {"beside": 7, "below": 6, "word": 7, "left": 7, "above": 6}
+
 
 @dataclass(frozen=True)
 class QualityThresholds:
@@ -42,10 +54,33 @@ class QualityThresholds:
 
 @dataclass(frozen=True)
 class ReadSide:
+    """One card side after OCR: turned upright, in the forms later passes read again."""
+
     side: str
-    image: SideImage
-    page: Page
+    located: SideImage
     exif_rotation: int
+    reading: UprightReading
+    upright: np.ndarray  # the straightened card in colour, upright
+    binary: np.ndarray  # what the first pass read (prepare_for_ocr), upright
+    ink: np.ndarray  # the ink contrast as a grey image, upright (for region re-reads)
+
+    @property
+    def page(self) -> Page:
+        return self.reading.page
+
+
+def default_engine(name: Optional[str] = None) -> OcrEngine:
+    """The OCR engine: ``tesserocr`` (Tesseract in-process, kept warm) when installed, else ``pytesseract``
+    (the tesseract binary, one process per image). ``CARD_READER_ENGINE`` or ``name`` chooses."""
+    name = name or os.environ.get("CARD_READER_ENGINE") or "auto"
+    if name in ("auto", "tesserocr"):
+        from . import tesserocr_engine
+
+        if tesserocr_engine.available() or name == "tesserocr":
+            return tesserocr_engine.TesserocrEngine()
+    from .tesseract import TesseractEngine
+
+    return TesseractEngine()
 
 
 class CardReader:
@@ -53,14 +88,10 @@ class CardReader:
 
     def __init__(self, engine: Optional[OcrEngine] = None, templates: Optional[TemplateSet] = None,
                  thresholds: QualityThresholds = QualityThresholds()) -> None:
-        if engine is None:
-            from .tesseract import TesseractEngine
-
-            engine = TesseractEngine()
-        self.engine = engine
+        self.engine = engine or default_engine()
         self.templates = templates or load_templates()
         self.thresholds = thresholds
-        self.versions = Versions(card_reader=__version__, engine=f"{engine.name} {engine.version()}",
+        self.versions = Versions(card_reader=__version__, engine=f"{self.engine.name} {self.engine.version()}",
                                  templates=self.templates.version)
 
     def read(self, front: ImageSource, back: Optional[ImageSource] = None,
@@ -74,33 +105,35 @@ class CardReader:
         with _timed(timings, "locate"):
             located: list[tuple[str, SideImage, int]] = []
             for side, image in loaded:
-                found = locate_cards(image, self.engine, expect_sides=1 if back is not None else 2)
-                if not found:
-                    raise ProcessingError(f"no card could be found on the {side} photo")
+                found = locate_cards(image, expect_sides=1 if back is not None else 2)
                 if back is None and len(found) >= 2:
                     located += [("front", found[0], image.exif_rotation), ("back", found[1], image.exif_rotation)]
                 else:
                     located.append((side, found[0], image.exif_rotation))
         with _timed(timings, "prepare"):
-            prepared = [prepare_for_ocr(img.image) for _, img, _ in located]
+            contrasts = [ink_contrast(img.image) for _, img, _ in located]
+            binaries = [prepare_for_ocr(img.image, contrast) for (_, img, _), contrast in zip(located, contrasts)]
         with _timed(timings, "ocr"):
-            sides = [ReadSide(side, img, self.engine.recognise(ready), exif)
-                     for (side, img, exif), ready in zip(located, prepared)]
+            sides = [self._read_side(side, img, exif, binary, contrast)
+                     for (side, img, exif), binary, contrast in zip(located, binaries, contrasts)]
         with _timed(timings, "payer"):
             payer = self.templates.match([s.page for s in sides])
         with _timed(timings, "extract"):
             extraction = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
-        if _unsure(extraction, payer):
-            # a second pass with whole-page layout analysis, only where the first left doubt
+        if self._needs_full_pages(extraction, payer):
+            # small labels that sparse-text mode dropped beside large values: the whole sides read with layout
             with _timed(timings, "ocr_second_pass"):
-                second = [SidePage(s.side, self.engine.recognise(ready, psm=SECOND_PASS_PSM))
-                          for s, ready in zip(sides, prepared)]
+                pages = [self.engine.recognise(s.binary, psm=FULL_PAGE_PSM) for s in sides]
             with _timed(timings, "payer"):
-                payer = self.templates.match([s.page for s in sides] + [p.page for p in second])
+                payer = self.templates.match([s.page for s in sides] + pages)
             with _timed(timings, "extract"):
-                extraction = merge_extractions(
+                extraction = combine_readings([
                     extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides]),
-                    extract_fields(payer.template, second))
+                    extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
+        unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
+        if unsure:
+            with _timed(timings, "ocr_second_pass"):
+                extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
         quality = {s.side: self._quality(s) for s in sides}
         card_lines = [line.text for s in sides for line in s.page.lines]
         with _timed(timings, "verify"):
@@ -119,9 +152,46 @@ class CardReader:
                  result.needs_review, sum(timings.values()))
         return result
 
+    def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
+                   contrast: np.ndarray) -> ReadSide:
+        """OCR one straightened side, turning it upright by what the reading says."""
+        reading = read_upright(self.engine, binary, turns=located.turns, vocabulary=self.templates.vocabulary)
+        turn = reading.rotation
+        upright_binary = rotate_clockwise(binary, turn)
+        page = reading.page
+        for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
+            page = add_words(page, [w for w in reread_region(self.engine, upright_binary, box, psm=7)
+                                    if w.confidence >= MIN_RECOVERED_CONFIDENCE])
+        return ReadSide(side, located, exif, replace(reading, page=page), rotate_clockwise(located.image, turn),
+                        upright_binary, rotate_clockwise(ink_image(contrast), turn))
+
+    def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
+        """No payer, or a member ID whose label was not even read: the layout itself was missed."""
+        return payer.payer_id == UNKNOWN_PAYER or ("member_id" not in extraction.fields
+                                                   and "member_id" not in extraction.zones)
+
+    def _reread(self, sides: list[ReadSide], zones: list[Zone], template: PayerTemplate) -> list[Extraction]:
+        """The zones read again, in two other renderings than the first pass read (the ink as grey, left to
+        Tesseract's own threshold within the zone; our binary image at a larger scale), each giving an
+        extraction of its own."""
+        readings = []
+        for rendering in ("ink", "binary"):
+            pages = []
+            for side in sides:
+                page = side.page
+                image = side.ink if rendering == "ink" else side.binary
+                for zone in zones:
+                    if zone.side == side.side:
+                        box = _whole_words(zone.box, side.page)
+                        words = reread_region(self.engine, image, box, psm=ZONE_PSM[zone.placement])
+                        page = replace_words(page, box, words)
+                pages.append(SidePage(side.side, page))
+            readings.append(extract_fields(template, pages))
+        return readings
+
     def _quality(self, side: ReadSide) -> SideQuality:
         t = self.thresholds
-        img = side.image
+        img = side.located
         issues = []
         if img.sharpness < t.min_sharpness:
             issues.append("blurry")
@@ -131,11 +201,46 @@ class CardReader:
             issues.append("glare")
         if side.page.mean_confidence < t.min_ocr_confidence:
             issues.append("low_text_confidence")
-        return SideQuality(card_found=img.card_found, method=img.method, rotation_applied=img.rotation_applied,
+        outline = (upright_corners(img.outline, side.reading.rotation).round(1).tolist()
+                   if img.outline is not None else None)
+        return SideQuality(card_found=img.card_found, method=img.method, rotation_applied=side.reading.rotation,
                            exif_rotation=side.exif_rotation, skew_degrees=round(img.skew_degrees, 2),
                            card_width_px=img.card_width_px, sharpness=round(img.sharpness, 1),
                            glare=round(img.glare, 4), ocr_confidence=round(side.page.mean_confidence, 3),
-                           issues=issues)
+                           outline=outline, issues=issues)
+
+
+def _whole_words(box: Box, page: Page) -> Box:
+    """The box grown to hold whole every word it cuts through (a value read from half its letters is
+    worse than not read again)."""
+    for word in page.words():
+        if box.overlap(word.box) > 0.3:
+            box = box.union(word.box)
+    return box
+
+
+def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[SidePage]) -> list[Zone]:
+    """Where to read again: for each member ID or group number read with little confidence or by repairing
+    look-alike characters, or not read at all, the zones beside and below its labels; where no label was
+    read, or for a value not found at all, also the words of its shape that no other field claimed, with
+    the space left of and above them (the label next to it was lost). A group number often not printed
+    is not looked for that way. Zones that mostly cover one already chosen are left out."""
+    zones: list[Zone] = []
+    for name in REREAD_FIELDS:
+        spec = template.fields.get(name)
+        found = extraction.fields.get(name)
+        if spec is None or (found is not None and found.confidence >= SURE_CONFIDENCE and not found.repaired):
+            continue
+        labelled = [z for z in extraction.zones.get(name, ()) if found is None or z.side == found.side]
+        wanted = labelled[:ZONES_PER_FIELD]
+        if found is None and not (template.policies.group_often_missing and name == "group_number"):
+            # the label read may be another one's ("Member ID Card"): the value's own shape shows where to look
+            taken = {c.value for other, c in extraction.fields.items() if other != name}
+            wanted += shape_zones(spec, pages, skip=taken)
+        if found is not None:
+            wanted.append(Zone(found.side, found.box.padded(found.box.h // 2), "beside"))
+        zones += [z for z in wanted if not any(z.side == k.side and z.box.overlap(k.box) > 0.5 for k in zones)]
+    return zones
 
 
 def _submission(typed: Union[ClientSubmission, dict, None]) -> ClientSubmission:
@@ -161,19 +266,6 @@ def load_submission(path: Union[str, Path]) -> ClientSubmission:
     return _submission(data)
 
 
-SECOND_PASS_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
-SURE_CONFIDENCE = 0.75
-
-
-def _unsure(extraction: Extraction, payer: PayerMatch) -> bool:
-    """Whether the first OCR pass left the payer, member ID or group number in doubt."""
-    member = extraction.fields.get("member_id")
-    group = extraction.fields.get("group_number")
-    return (payer.payer_id == UNKNOWN_PAYER or member is None or member.confidence < SURE_CONFIDENCE
-            or (group is None and not payer.template.policies.group_often_missing)
-            or (group is not None and group.confidence < SURE_CONFIDENCE))
-
-
 def _field_readings(extraction: Extraction, template) -> dict[str, FieldReading]:
     out = {}
     for name, c in extraction.fields.items():
@@ -193,22 +285,22 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: list[ReadSide], extraction: Extraction) -> None:
-    """The outline found on each photo (red), each side straightened, with OCR words boxed (grey) and
-    chosen fields boxed (green)."""
+def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: list[ReadSide],
+                 extraction: Extraction) -> None:
+    """Each stage as an image: the outline found on each photo (red), each side straightened and upright,
+    what the OCR engine was given, and the words it read (grey) with the fields chosen (green)."""
     directory.mkdir(parents=True, exist_ok=True)
     for name, photo in photos:
         canvas = photo.pixels.copy()
         for s in sides:
-            if s.image.outline is not None and (s.side == name or s.image.method == "side_by_side"):
-                cv2.polylines(canvas, [s.image.outline.astype("int32")], True, (0, 0, 255),
+            if s.located.outline is not None and (s.side == name or s.located.method == "side_by_side"):
+                cv2.polylines(canvas, [s.located.outline.astype("int32")], True, (0, 0, 255),
                               max(2, canvas.shape[1] // 300))
-        cv2.imwrite(str(directory / f"{name}_photo_outline.jpg"), canvas)
+        cv2.imwrite(str(directory / f"{name}_1_photo_outline.jpg"), canvas)
     for s in sides:
-        canvas = s.image.image.copy()
-        if canvas.ndim == 2:
-            canvas = cv2.cvtColor(canvas, cv2.COLOR_GRAY2BGR)
-        cv2.imwrite(str(directory / f"{s.side}_straightened.png"), canvas)
+        cv2.imwrite(str(directory / f"{s.side}_2_straightened.png"), s.upright)
+        cv2.imwrite(str(directory / f"{s.side}_3_ocr_input.png"), s.binary)
+        canvas = s.upright.copy()
         for word in s.page.words():
             b = word.box
             cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (160, 160, 160), 1)
@@ -217,7 +309,7 @@ def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: 
                 b = c.box
                 cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (0, 160, 0), 2)
                 cv2.putText(canvas, name, (b.x, max(12, b.y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 120, 0), 1)
-        cv2.imwrite(str(directory / f"{s.side}_ocr.png"), canvas)
+        cv2.imwrite(str(directory / f"{s.side}_4_ocr_words.png"), canvas)
 
 
 _DEFAULT_READER: Optional[CardReader] = None

@@ -1,9 +1,16 @@
 """Prepare a straightened card side for OCR: dark text on white, whatever the card's colours.
 
-Cards print white text on coloured bands and values inside ruled boxes; Tesseract's own
-binarisation and layout analysis lose both. Text is found by its contrast with the local
-background (either polarity), and long straight rules are removed, so every word reaches the
-engine as black on white.
+Cards print white text on coloured bands, values in large bold type, and values inside ruled boxes;
+Tesseract's own global binarisation and layout analysis lose all three. Ink is found by its
+contrast with the background around it, in the polarity that background calls for:
+
+- the dark-on-light contrast is the morphological black-hat (closing minus image) and the
+  light-on-dark contrast the top-hat (image minus opening), with a structuring element wider than
+  any stroke, so a bold 60-pixel digit stays solid where a median background would hollow it;
+- which of the two applies is decided by the background at a larger scale: on a light card dark
+  ink, on a dark band light ink;
+- box frames and long thin rules are removed, so that a value inside a box reaches the engine as
+  the only thing on its line.
 """
 
 from __future__ import annotations
@@ -11,28 +18,71 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
 MIN_TEXT_CONTRAST = 18  # grey levels; below this a difference is paper texture or sensor noise
+STROKE_WIDTH_SHARE = 28  # structuring element: the card's width over this, wider than the boldest stroke
+FRAME_FILL = 0.12  # a component this empty inside its bounding box, and large, is a box frame
 
 
-def prepare_for_ocr(image: np.ndarray) -> np.ndarray:
-    """A binary image (text black, background white) of the same size, ruled lines removed."""
-    text = text_mask(image)
-    height, width = text.shape
-    horizontal = cv2.morphologyEx(text, cv2.MORPH_OPEN,
-                                  cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, width // 12), 1)))
-    vertical = cv2.morphologyEx(text, cv2.MORPH_OPEN,
-                                cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, height // 13))))
-    rules = cv2.dilate(cv2.bitwise_or(horizontal, vertical), np.ones((5, 5), np.uint8))
-    return 255 - cv2.subtract(text, rules)
+def prepare_for_ocr(image: np.ndarray, contrast: np.ndarray | None = None) -> np.ndarray:
+    """A binary image (text black, background white) of the same size, box frames and rules removed."""
+    text = text_mask(image, contrast)
+    text = cv2.subtract(text, cv2.dilate(box_frames(text), np.ones((3, 3), np.uint8)))
+    return 255 - cv2.subtract(text, thin_rules(text))
 
 
-def text_mask(image: np.ndarray) -> np.ndarray:
-    """White where ink differs from its local background (either polarity), black elsewhere."""
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    kernel = max(31, (grey.shape[1] // 25) | 1)  # wider than a glyph stroke, narrower than a band
-    background = cv2.medianBlur(grey, kernel)
-    contrast = cv2.absdiff(grey, background)
+def ink_image(contrast: np.ndarray) -> np.ndarray:
+    """The ink contrast as a grey image, dark text on white, antialiasing kept: for reading a region again
+    with Tesseract's own (there local) threshold instead of ours."""
+    strong = contrast[contrast >= MIN_TEXT_CONTRAST]
+    top = float(np.percentile(strong, 90)) if strong.size else 255.0
+    return 255 - np.clip(contrast.astype(np.float32) * (255.0 / max(top, 1.0)), 0, 255).astype(np.uint8)
+
+
+def text_mask(image: np.ndarray, contrast: np.ndarray | None = None) -> np.ndarray:
+    """White where ink differs from its background (in the polarity the background calls for), black elsewhere."""
+    contrast = ink_contrast(image) if contrast is None else contrast
     otsu, _ = cv2.threshold(contrast, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     _, text = cv2.threshold(contrast, max(otsu, MIN_TEXT_CONTRAST), 255, cv2.THRESH_BINARY)
     return text
+
+
+def ink_contrast(image: np.ndarray) -> np.ndarray:
+    """How far each pixel stands out from its background as ink: 0 on paper, high on a stroke."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    height, width = grey.shape
+    size = max(31, (width // STROKE_WIDTH_SHARE) | 1)
+    element = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    closed = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, element).astype(np.int16)  # the light level around
+    opened = cv2.morphologyEx(grey, cv2.MORPH_OPEN, element).astype(np.int16)  # the dark level around
+    quarter = cv2.resize(grey, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
+    kernel = max(15, (width // 28) | 1)  # about a sixth of the card on the quarter-size copy
+    background = cv2.resize(cv2.medianBlur(quarter, kernel), (width, height),
+                            interpolation=cv2.INTER_LINEAR).astype(np.int16)
+    pixel = grey.astype(np.int16)
+    light_background = (background - opened) >= (closed - background)
+    return np.where(light_background, closed - pixel, pixel - opened).clip(0, 255).astype(np.uint8)
+
+
+def box_frames(mask: np.ndarray) -> np.ndarray:
+    """Box frames and separators: connected components much larger than a glyph yet mostly empty."""
+    height, width = mask.shape
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, w, h, area = (stats[:, i] for i in range(5))
+    frame = ((w >= width / 12) | (h >= height / 8)) & (area < FRAME_FILL * w * h)
+    frame[0] = False  # the background
+    return (frame[labels] * 255).astype(np.uint8)
+
+
+def thin_rules(mask: np.ndarray) -> np.ndarray:
+    """Long thin straight strokes (underlines, separators), widened a pixel: not the stems of big digits."""
+    height, width = mask.shape
+    horizontal = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                                  cv2.getStructuringElement(cv2.MORPH_RECT, (max(20, width // 8), 1)))
+    vertical = cv2.morphologyEx(mask, cv2.MORPH_OPEN,
+                                cv2.getStructuringElement(cv2.MORPH_RECT, (1, max(20, height // 6))))
+    rules = cv2.bitwise_or(horizontal, vertical)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(rules)
+    thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(1, np.maximum(stats[:, 2], stats[:, 3]))
+    thin = thickness <= max(4.0, width / 200)
+    thin[0] = False
+    return cv2.dilate((thin[labels] * 255).astype(np.uint8), np.ones((3, 3), np.uint8))

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable, Literal, Optional
 
@@ -179,6 +180,18 @@ class TemplateSet:
         for t in self.templates.values():
             if t.parent and t.parent not in self.templates:
                 raise TemplateError(f"template {t.id!r}: parent {t.parent!r} is not a template")
+
+    @cached_property
+    def vocabulary(self) -> frozenset[str]:
+        """The words cards print (labels, payer names), upper case, three characters or more: reading
+        them with confidence is what tells an upright card from an upside-down one."""
+        words = set()
+        for template in self.templates.values():
+            texts = [*([] if template.generic else [template.name]), *template.keywords, *(label for spec in template.fields.values()
+                                                          for label in spec.labels)]
+            for text in texts:
+                words.update(w for w in re.split(r"[^A-Z0-9]+", text.upper()) if len(w) >= 3)
+        return frozenset(words)
 
     @property
     def payers(self) -> list[PayerTemplate]:

@@ -173,16 +173,20 @@ def make_case(index: int, spec: CaseSpec, seed: int, kinds_used: dict) -> tuple[
                 raise
     files: dict[str, bytes] = {}
     variations: list[str] = []
+    outlines: dict[str, dict] = {}
     if spec.side_by_side:
         up = capture(spec, [rendered["front"], rendered["back"]], rng, nrng, front=True)
         files[f"front.{up.ext}"] = up.encode()
         variations += up.variations + ["side_by_side"]
         visible = rendered["printed"]
+        outlines = {side: {"file": f"front.{up.ext}", "corners": corners}
+                    for side, corners in zip(("front", "back"), up.outlines)}
     else:
         up = capture(spec, [rendered["front"]], rng, nrng, front=True)
         files[f"front.{up.ext}"] = up.encode()
         variations += up.variations
         visible = set(rendered["front_keys"])
+        outlines["front"] = {"file": f"front.{up.ext}", "corners": up.outlines[0]}
         if spec.no_back:
             variations.append("no_back")
         else:
@@ -190,6 +194,7 @@ def make_case(index: int, spec: CaseSpec, seed: int, kinds_used: dict) -> tuple[
             files[f"back.{bup.ext}"] = bup.encode()
             variations += [v for v in bup.variations if v not in variations]
             visible |= rendered["back_keys"]
+            outlines["back"] = {"file": f"back.{bup.ext}", "corners": bup.outlines[0]}
     if spec.heic:
         variations.append("heic")
     if spec.white_on_white and "white_on_white" not in variations:
@@ -218,6 +223,7 @@ def make_case(index: int, spec: CaseSpec, seed: int, kinds_used: dict) -> tuple[
         "distractors": {k: c.distractors[k] for k in DISTRACTOR_KEYS if k in c.distractors and k in visible},
         "typed_errors": errors,
         "side_by_side": spec.side_by_side,
+        "outlines": outlines,
     }
     return case_id, files, expected, typed
 

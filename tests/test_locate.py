@@ -1,9 +1,11 @@
-"""The locate stage on synthetic photos (no Tesseract): outline, straightening, orientation, measurements.
+"""The locate stage on synthetic photos (no Tesseract): outline, straightening, measurements, and the
+OCR stage's turn upright that follows it.
 
 Every photo is drawn here: an ID-1 card face (rounded corners, text-like bars, and a marker row
 along its top edge that says which way is up) is put on a background through a known homography,
-so the true corners are known exactly. Orientation is decided by fake engines that "read" only
-when the marker is at the top, so that no OCR is needed to tell upright from upside down.
+so the true corners are known exactly. Which way is up is decided by a fake engine that "reads"
+card words only when the marker is at the top, so that no OCR is needed to tell upright from
+upside down.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ import pytest
 
 from card_reader.load import LoadedImage
 from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SideImage, deskew_by_text, find_outlines,
-                                glare, locate_cards, order_corners, orient, sharpness, text_skew, warp_card)
-from card_reader.ocr import ALL_TURNS, Block, Box, Line, Orientation, Page, Word, orientation_by_reading
+                                glare, locate_cards, order_corners, sharpness, text_skew, upright_corners, warp_card)
+from card_reader.ocr import Block, Box, Line, Page, Word, read_upright, rotate_clockwise
 
 # --- synthetic card and photos -------------------------------------------------------------------
 
@@ -163,21 +165,22 @@ def marker_on_top(image: np.ndarray) -> bool:
     return image.shape[1] > image.shape[0] and top > 2 * bottom + 1e-3
 
 
-# --- fake engines --------------------------------------------------------------------------------
+# --- fake engine --------------------------------------------------------------------------------
+
+CARD_WORDS = frozenset({"MEMBER", "GROUP", "PLAN"})
+
 
 def page(width: int, height: int, confidence: float) -> Page:
-    words = tuple(Word(text, Box(10 + 120 * i, 10, 100, 30), confidence)
-                  for i, text in enumerate(("MEMBER", "GROUP", "PLAN")))
+    words = tuple(Word(text, Box(10 + 120 * i, 10, 100, 30), confidence) for i, text in enumerate(sorted(CARD_WORDS)))
     return Page(width, height, (Block((Line(words),)),))
 
 
 class MarkerEngine:
-    """Reads confidently only an upright image (landscape, marker row on top); its detector is unsure."""
+    """Reads card words confidently only from an upright image (landscape, marker row on top)."""
 
     name = "marker"
 
-    def __init__(self, verdict: Orientation = Orientation(0, 0.5)):
-        self.verdict = verdict
+    def __init__(self):
         self.recognised: list[tuple[int, ...]] = []
 
     def version(self) -> str:
@@ -187,16 +190,11 @@ class MarkerEngine:
         self.recognised.append(image.shape)
         return page(image.shape[1], image.shape[0], 0.95 if marker_on_top(image) else 0.2)
 
-    def orientation(self, image: np.ndarray, *, turns=ALL_TURNS) -> Orientation:
-        """Like Tesseract's: the detector where all turns are open and it is sure, reading otherwise."""
-        if set(turns) == set(ALL_TURNS) and self.verdict.confidence >= 6:
-            return self.verdict
-        return orientation_by_reading(self, image, turns)
 
-
-def confident(rotate: int) -> MarkerEngine:
-    """A marker engine whose orientation detector is sure (the verdict alone may be trusted)."""
-    return MarkerEngine(Orientation(rotate, 12.0))
+def upright(side: SideImage, engine: MarkerEngine | None = None) -> tuple[np.ndarray, int]:
+    """The located side turned upright by what the OCR stage reads, and the turn it took."""
+    reading = read_upright(engine or MarkerEngine(), side.image, turns=side.turns, vocabulary=CARD_WORDS)
+    return rotate_clockwise(side.image, reading.rotation), reading.rotation
 
 
 # --- finding the outline -------------------------------------------------------------------------
@@ -213,14 +211,14 @@ OUTLINE_CASES = [
 def test_outline_found_on_backgrounds(background, angle, tilt, shaded):
     """The card's corners are found wherever it lies, however turned and tilted, and it is straightened."""
     photo, true = card_photo(background, angle=angle, tilt=tilt, shaded=shaded)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert isinstance(side, SideImage)
     assert side.method == "outline" and side.card_found
     assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
     assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
     assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
     assert side.skew_degrees == 0.0
-    assert marker_on_top(side.image)
+    assert marker_on_top(upright(side)[0])
 
 
 @pytest.mark.parametrize("background,size,angle,tilt", [
@@ -231,7 +229,7 @@ def test_outline_found_on_backgrounds(background, angle, tilt, shaded):
 def test_outline_found_small_and_large(background, size, angle, tilt):
     """A card far from the camera or filling the frame, under a shadow, is found just as well."""
     photo, true = card_photo(background, angle=angle, tilt=tilt, shaded=True, long_side=size)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert side.method == "outline"
     assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
     assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
@@ -246,7 +244,7 @@ def test_outline_found_small_and_large(background, size, angle, tilt):
 def test_small_tilted_card_on_white_table():
     """A third of the photo wide, tilted, white on white: the corners are still where the card's are."""
     photo, true = card_photo("near_white", angle=20, tilt=0.1, long_side=520)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert side.method == "outline"
     assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
 
@@ -266,7 +264,7 @@ def test_large_photo_is_warped_from_full_resolution():
     """A 12 MP photo is searched small but straightened from its own pixels, outline in its coordinates."""
     size = (4032, 3024)
     photo, true = card_photo("dark", angle=12, tilt=0.08, size=size, long_side=2600)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
     assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
     assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
@@ -280,60 +278,55 @@ def test_large_photo_is_warped_from_full_resolution():
 def test_card_on_its_short_side_comes_out_landscape(angle, turned):
     """A card standing on its short side (portrait in a portrait photo) is straightened landscape, then upright."""
     photo, true = card_photo("wood", angle=angle, size=(1200, 1600), long_side=1000)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert side.method == "outline"
     assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3)
     assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
-    assert side.rotation_applied == turned
-    assert marker_on_top(side.image)
+    image, turn = upright(side)
+    assert turn == turned and marker_on_top(image)
+    assert np.allclose(upright_corners(side.outline, turn), true, atol=TOLERANCE * long_side(true))
 
 
 # --- orientation ---------------------------------------------------------------------------------
 
+@pytest.mark.parametrize("angle", [0, 8])
+def test_upright_card_is_read_once(angle):
+    """A card that reads as card words at the first turn is not read again to decide which way is up."""
+    photo, _ = card_photo("gingham", angle=angle)
+    [side] = locate_cards(loaded(photo))
+    engine = MarkerEngine()
+    image, turn = upright(side, engine)
+    assert turn == 0 and marker_on_top(image)
+    assert len(engine.recognised) == 1
+
+
 @pytest.mark.parametrize("angle", [180, 172])
 def test_upside_down_card_turned_by_text_evidence(angle):
-    """The detector is unsure, so 0 and 180 are both read and the confident reading wins."""
-    photo, _ = card_photo("gingham", angle=angle)
+    """The first reading finds no card words, so the other turn is read and the confident reading wins."""
+    photo, true = card_photo("gingham", angle=angle)
+    [side] = locate_cards(loaded(photo))
+    assert side.method == "outline" and side.turns == (0, 180)  # a landscape card is only tried at 0 and 180
     engine = MarkerEngine()
-    [side] = locate_cards(loaded(photo), engine)
-    assert side.method == "outline"
-    assert side.rotation_applied == 180
-    assert marker_on_top(side.image)
-    assert len(engine.recognised) == 2  # a landscape card is only tried at 0 and 180
-    assert side.orientation_confidence > 0.5  # the margin between the two readings
-
-
-def test_outline_card_is_never_turned_sideways():
-    """Even a sure detector saying 90 cannot turn a card found by its outline to portrait."""
-    card = cv2.resize(cv2.rotate(card_face(), cv2.ROTATE_180), (CARD_WIDTH, CARD_HEIGHT))
-    upright, turned, _ = orient(card, confident(90), landscape_card=True)
-    assert turned == 180
-    assert upright.shape == (CARD_HEIGHT, CARD_WIDTH, 3) and marker_on_top(upright)
+    reading = read_upright(engine, side.image, turns=side.turns, vocabulary=CARD_WORDS)
+    assert reading.rotation == 180 and reading.readings == 2
+    assert marker_on_top(rotate_clockwise(side.image, reading.rotation))
+    assert reading.confidence > 0.5  # the margin between the two readings
+    assert np.allclose(upright_corners(side.outline, 180), true, atol=TOLERANCE * long_side(true))
 
 
 SIDEWAYS = [(cv2.ROTATE_90_CLOCKWISE, 270), (cv2.ROTATE_90_COUNTERCLOCKWISE, 90)]
 
 
 @pytest.mark.parametrize("code,turn", SIDEWAYS)
-def test_whole_image_trusts_a_sure_detector(code, turn):
-    """A sideways tight crop has no outline to say which way is long: a sure detector's verdict is taken alone."""
-    engine = confident(turn)
-    [side] = locate_cards(loaded(cv2.rotate(card_face(), code)), engine)
-    assert side.method == "whole_image"
-    assert side.rotation_applied == turn
-    assert engine.recognised == []  # nothing read to decide
-    assert side.image.shape[1] == CARD_WIDTH and marker_on_top(side.image)
-
-
-@pytest.mark.parametrize("code,turn", SIDEWAYS)
-def test_whole_image_compares_four_turns_when_detector_unsure(code, turn):
-    """An unsure detector on a sideways tight crop: all four turns are read and the upright one wins."""
+def test_sideways_crop_is_read_at_the_two_sideways_turns_only(code, turn):
+    """A sideways tight crop has no outline to say which way is long; its text lines run up and down, so
+    only the two sideways turns are read, and the upright one wins."""
+    [side] = locate_cards(loaded(cv2.rotate(card_face(), code)))
+    assert side.method == "whole_image" and side.turns == (90, 270)
     engine = MarkerEngine()
-    [side] = locate_cards(loaded(cv2.rotate(card_face(), code)), engine)
-    assert side.method == "whole_image"
-    assert side.rotation_applied == turn
-    assert len(engine.recognised) == 4
-    assert side.image.shape[1] == CARD_WIDTH and marker_on_top(side.image)
+    image, found = upright(side, engine)
+    assert found == turn and marker_on_top(image)
+    assert len(engine.recognised) <= 2
 
 
 # --- two cards on one photo ----------------------------------------------------------------------
@@ -346,13 +339,13 @@ def test_side_by_side(sizes):
     right = placement((1330, 510), sizes[1], -3)
     photo = composite(composite(plain(size, 50), left), right)
 
-    sides = locate_cards(loaded(photo), MarkerEngine(), expect_sides=2)
+    sides = locate_cards(loaded(photo), expect_sides=2)
     assert [s.method for s in sides] == ["side_by_side", "side_by_side"]
     for side, true in zip(sides, (left, right)):
         assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
-        assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3) and marker_on_top(side.image)
+        assert side.image.shape == (CARD_HEIGHT, CARD_WIDTH, 3) and marker_on_top(upright(side)[0])
 
-    [single] = locate_cards(loaded(photo), MarkerEngine(), expect_sides=1)
+    [single] = locate_cards(loaded(photo), expect_sides=1)
     assert single.method == "outline"
     assert min(corner_error(single.outline, t) for t in (left, right)) <= TOLERANCE * long_side(left)
 
@@ -363,12 +356,12 @@ def test_side_by_side(sizes):
 def test_tight_crop_falls_back_to_whole_image(upside_down):
     """A crop or screenshot of the card alone has no outline: the whole image is used and says so."""
     crop = cv2.rotate(card_face(), cv2.ROTATE_180) if upside_down else card_face()
-    [side] = locate_cards(loaded(crop), MarkerEngine())
+    [side] = locate_cards(loaded(crop))
     assert side.method == "whole_image" and not side.card_found and side.outline is None
     assert side.card_width_px == FACE_W
     assert side.image.shape[1] == CARD_WIDTH
-    assert side.rotation_applied == (180 if upside_down else 0)
-    assert marker_on_top(side.image)
+    image, turn = upright(side)
+    assert turn == (180 if upside_down else 0) and marker_on_top(image)
 
 
 def text_scan(angle: float) -> np.ndarray:
@@ -393,7 +386,7 @@ def test_scan_is_deskewed_by_its_text(angle):
     level, used = deskew_by_text(scan)
     assert used == pytest.approx(-angle, abs=1.0)
     assert abs(text_skew(level)) < 0.5
-    [side] = locate_cards(loaded(scan), MarkerEngine())
+    [side] = locate_cards(loaded(scan))
     assert side.method == "whole_image" and not side.card_found
     assert side.skew_degrees == pytest.approx(-angle, abs=1.0)
 
@@ -404,24 +397,14 @@ def test_level_scan_is_left_alone():
     assert used == 0.0 and level is scan
 
 
-@pytest.mark.parametrize("background", [
-    "dark", "light", "gingham",
-    pytest.param("wood", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: wood grain's fine Canny edges, dilated, merge into one blob whose quad is ~94% of the photo (under "
-        "MAX_AREA_SHARE) and hugs its border; the dilated support map covers ~92% of pixels, so _edge_support "
-        "is ~0.93 for any quad and the blob scores 0.50 >= MIN_OUTLINE_SCORE"))),
-    pytest.param("gingham_shadow", marks=pytest.mark.xfail(strict=True, reason=(
-        "bug: colour_mask (Otsu on distance from the border colour) splits the lit from the shaded cloth; the "
-        "lit region's quad (left 42% of the photo, on three of its borders, aspect ~1.77) gets edge support "
-        "0.95 because the dilated fine-edge map covers ~99.5% of a gingham photo, and scores 0.65"))),
-])
+@pytest.mark.parametrize("background", ["dark", "light", "gingham", "wood", "gingham_shadow"])
 def test_no_card_no_bogus_outline(background):
     """A photo of the table alone must fall back to the whole image, not invent a card outline."""
     if background == "gingham_shadow":
         photo = shadow(gingham(PHOTO))
     else:
         photo = BACKGROUNDS[background](PHOTO)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert not side.card_found
     assert side.method == "whole_image" and side.outline is None
 
@@ -444,8 +427,8 @@ def test_sharpness_drops_when_blurred():
     """The same card through the same pipeline measures less sharp when the photo is out of focus."""
     photo, _ = card_photo("dark", angle=8)
     blurred = cv2.GaussianBlur(photo, (0, 0), 3)
-    [sharp_side] = locate_cards(loaded(photo), MarkerEngine())
-    [blurred_side] = locate_cards(loaded(blurred), MarkerEngine())
+    [sharp_side] = locate_cards(loaded(photo))
+    [blurred_side] = locate_cards(loaded(blurred))
     assert blurred_side.method == "outline"
     assert blurred_side.sharpness < 0.5 * sharp_side.sharpness
     card = cv2.resize(card_face(), (CARD_WIDTH, CARD_HEIGHT))
@@ -476,7 +459,7 @@ def test_white_screenshot_reports_no_glare():
     """A screenshot of a white card goes through the whole pipeline without reading as glare."""
     screenshot = np.full((540, 856, 3), 255, np.uint8)
     screenshot[200:220, 100:700] = INK
-    [side] = locate_cards(loaded(screenshot), MarkerEngine())
+    [side] = locate_cards(loaded(screenshot))
     assert side.method == "whole_image"
     assert side.glare < 0.001
 
@@ -486,6 +469,6 @@ def test_glare_measured_on_the_located_card():
     photo, _ = card_photo("dark", angle=5, shade=200)
     corners = placement((PHOTO[0] / 2 + 60, PHOTO[1] / 2 + 10), 260, 20)
     cv2.fillConvexPoly(photo, corners.astype(np.int32), (255, 255, 255), lineType=cv2.LINE_AA)
-    [side] = locate_cards(loaded(photo), MarkerEngine())
+    [side] = locate_cards(loaded(photo))
     assert side.method == "outline"
     assert side.glare > 0.03

@@ -126,10 +126,10 @@ def test_batch_one_bad_card_fails_alone(tmp_path):
 
 
 def test_debug_dir_shows_each_stage(tmp_path, reader):
-    """--debug-dir: the outline on the photo, the straightened side and the OCR boxes, per side."""
+    """--debug-dir: the outline on the photo, the straightened side, the OCR input and the words read, per side."""
     reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"), debug_dir=tmp_path / "debug")
     for side in ("front", "back"):
-        for stage in ("photo_outline.jpg", "straightened.png", "ocr.png"):
+        for stage in ("1_photo_outline.jpg", "2_straightened.png", "3_ocr_input.png", "4_ocr_words.png"):
             image = cv2.imread(str(tmp_path / "debug" / f"{side}_{stage}"))
             assert image is not None and image.size > 0, f"{side}_{stage}"
     outline = cv2.imread(str(tmp_path / "debug" / "front_photo_outline.jpg"))

@@ -41,6 +41,9 @@ class Upload:
     quality: int = 90
     exif_orientation: Optional[int] = None
     variations: list[str] = field(default_factory=list)
+    # each card's corners (top-left, top-right, bottom-right, bottom-left of the upright card) on the
+    # picture as a viewer shows it (EXIF applied): the truth the locate stage is measured against
+    outlines: list[list[list[float]]] = field(default_factory=list)
 
     def encode(self) -> bytes:
         buf = io.BytesIO()
@@ -278,7 +281,7 @@ def capture_scan(card: Image.Image, rng: random.Random, nrng: np.random.Generato
     out = composite(paper, card, quad, rng.uniform(0.08, 0.2), rng)
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.3, 0.6))
     ext = "png" if rng.random() < 0.4 else "jpg"
-    return Upload(to_image(out), ext, 90)
+    return Upload(to_image(out), ext, 90, outlines=[_corners(quad)])
 
 
 def capture_screenshot(card: Image.Image, rng: random.Random) -> Upload:
@@ -298,10 +301,10 @@ def capture_screenshot(card: Image.Image, rng: random.Random) -> Upload:
                    font=ImageFont.load_default(int(bar * 0.45)))
         frame.paste(card, (pad, pad + bar), card)
         notes.append("app_frame")
-        return Upload(frame, "png", variations=notes)
+        return Upload(frame, "png", variations=notes, outlines=[_box_corners(pad, pad + bar, card.width, card.height)])
     flat = Image.new("RGB", card.size, rng.choice([(255, 255, 255), (0, 0, 0), (240, 240, 240)]))
     flat.paste(card, (0, 0), card)
-    return Upload(flat, "png", variations=notes)
+    return Upload(flat, "png", variations=notes, outlines=[_box_corners(0, 0, card.width, card.height)])
 
 
 def capture_transparent_png(card: Image.Image, rng: random.Random) -> Upload:
@@ -309,7 +312,7 @@ def capture_transparent_png(card: Image.Image, rng: random.Random) -> Upload:
     pad = rng.choice([0, 0, rng.randint(4, 30)])
     out = Image.new("RGBA", (card.width + 2 * pad, card.height + 2 * pad), (0, 0, 0, 0))
     out.paste(card, (pad, pad))
-    return Upload(out, "png")
+    return Upload(out, "png", outlines=[_box_corners(pad, pad, card.width, card.height)])
 
 
 @dataclass
@@ -391,7 +394,27 @@ def capture_photo(cards: list[Image.Image], plan: PhotoPlan, rng: random.Random,
         q = 56
     if q < 56:
         notes.append("heavy_jpeg")
-    return Upload(to_image(canvas), "jpg", q, variations=sorted(set(notes), key=notes.index))
+    return Upload(to_image(canvas), "jpg", q, variations=sorted(set(notes), key=notes.index),
+                  outlines=[_corners(quad) for quad in quads])
+
+
+def _corners(quad: np.ndarray) -> list[list[float]]:
+    return [[round(float(x), 1), round(float(y), 1)] for x, y in quad]
+
+
+def _box_corners(x: int, y: int, w: int, h: int) -> list[list[float]]:
+    return [[float(x), float(y)], [float(x + w), float(y)], [float(x + w), float(y + h)], [float(x), float(y + h)]]
+
+
+def _turn_outlines(outlines: list, transpose: Image.Transpose, width: int, height: int) -> list:
+    """Corners moved with pixels that PIL turned by ``transpose`` (the picture was ``width`` x ``height``)."""
+    def move(x: float, y: float) -> list[float]:
+        if transpose == Image.Transpose.ROTATE_270:  # turned 90 degrees clockwise
+            return [round(height - y, 1), round(x, 1)]
+        if transpose == Image.Transpose.ROTATE_90:  # turned 90 degrees counter-clockwise
+            return [round(y, 1), round(width - x, 1)]
+        return [round(width - x, 1), round(height - y, 1)]  # ROTATE_180
+    return [[move(x, y) for x, y in outline] for outline in outlines]
 
 
 def orient(upload: Upload, variation: Optional[str]) -> Upload:
@@ -399,7 +422,9 @@ def orient(upload: Upload, variation: Optional[str]) -> Upload:
     if not variation:
         return upload
     if variation in SIDEWAYS:
+        width, height = upload.image.size
         upload.image = upload.image.transpose(SIDEWAYS[variation])
+        upload.outlines = _turn_outlines(upload.outlines, SIDEWAYS[variation], width, height)
         upload.variations.append(variation)
     elif variation.startswith("exif_"):
         o = int(variation.split("_")[1])
