@@ -132,5 +132,5 @@ def test_debug_dir_shows_each_stage(tmp_path, reader):
         for stage in ("1_photo_outline.jpg", "2_straightened.png", "3_ocr_input.png", "4_ocr_words.png"):
             image = cv2.imread(str(tmp_path / "debug" / f"{side}_{stage}"))
             assert image is not None and image.size > 0, f"{side}_{stage}"
-    outline = cv2.imread(str(tmp_path / "debug" / "front_photo_outline.jpg"))
+    outline = cv2.imread(str(tmp_path / "debug" / "front_1_photo_outline.jpg"))
     assert (outline[:, :, 2] > 200).sum() > (outline[:, :, 1] > 200).sum()  # a red outline was drawn on a dark table
