@@ -452,10 +452,11 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
             if (r, i) in owned:
                 continue
             value = normalise_identifier(word.text, spec.keep)
-            if value and spec.shape_regex.fullmatch(value):
-                out.append(Candidate(name, value, word.text,
-                                     round(word.confidence * PLACEMENT_FACTOR["shape"], 3), side, word.box,
-                                     None, "shape"))
+            for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
+                out.append(Candidate(name, repaired, word.text,
+                                     round(word.confidence * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes, 3),
+                                     side, word.box, None, "shape", changes))
+                break
     return out
 
 

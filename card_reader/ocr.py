@@ -164,6 +164,7 @@ class UprightReading:
     readings: int  # how many turns were read to decide
 
 
+LINE_PSM = 7  # Tesseract's page segmentation mode for a single line of text
 MIN_KNOWN_WORDS = 2  # card words (labels, payer names) read confidently that make a reading plainly upright
 
 
@@ -213,21 +214,22 @@ def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence
 
 def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
     """The page with the words whose centres lie in ``box`` replaced by ``words`` (a region read again),
-    unless the new reading holds less confidently read text than the words it would replace: reading a
-    region again must not lose what the first pass read well (a label, a name) for a worse guess."""
+    unless the new reading is clearly less sure, or holds much less text, than the words it would replace:
+    reading a region again must not lose what the first pass read well (a label, a name)."""
     def inside(word: Word) -> bool:
         return box.x <= word.box.cx <= box.right and box.y <= word.box.cy <= box.bottom
 
-    if _read_text(words) < _read_text([w for w in page.words() if inside(w)]) or not words:
+    old = [w for w in page.words() if inside(w)]
+    new_chars, old_chars = _characters(words), _characters(old)
+    if not new_chars or (old_chars and (new_chars < 0.6 * old_chars
+                                        or _read_text(words) / new_chars < _read_text(old) / old_chars - 0.05)):
         return page
     blocks = []
     for block in page.blocks:
         lines = tuple(Line(kept) for line in block.lines if (kept := tuple(w for w in line.words if not inside(w))))
         if lines:
             blocks.append(Block(lines))
-    if words:
-        blocks.append(Block((Line(tuple(words)),)))
-    return Page(page.width, page.height, tuple(blocks))
+    return add_words(Page(page.width, page.height, tuple(blocks)), words)
 
 
 def unread_regions(binary: np.ndarray, page: Page, *, min_height: int = 10) -> list[Box]:
@@ -258,26 +260,58 @@ def add_words(page: Page, words: Sequence[Word]) -> Page:
     return Page(page.width, page.height, (*page.blocks, Block((Line(tuple(words)),))))
 
 
+def _characters(words: Sequence[Word]) -> int:
+    return sum(ch.isalnum() for w in words for ch in w.text)
+
+
 def _read_text(words: Sequence[Word]) -> float:
     """Letters and digits read, weighted by confidence."""
     return sum(w.confidence * sum(ch.isalnum() for ch in w.text) for w in words)
 
 
-def reread_region(engine: OcrEngine, image: np.ndarray, box: Box, *, psm: int, target_height: int = 150) -> list[Word]:
-    """Read one region of an upright image again, scaled so the region is ``target_height`` pixels tall;
-    the words come back in the image's coordinates."""
+def reread_region(engine: OcrEngine, image: np.ndarray, box: Box, *, line_height: int = 48) -> list[Word]:
+    """Read one region of an upright image (dark text on white) again, line by line.
+
+    The region is cut into its lines of ink and each line is read alone, scaled so its letters are
+    about ``line_height`` pixels tall: a small label above or beside a large value is lost when both
+    are read as one line (the engine sizes a line by its tallest letters). The words come back in the
+    image's coordinates.
+    """
     x0, y0 = max(0, box.x), max(0, box.y)
     x1, y1 = min(image.shape[1], box.right), min(image.shape[0], box.bottom)
     if x1 - x0 < 4 or y1 - y0 < 4:
         return []
-    scale = min(4.0, max(1.0, target_height / (y1 - y0)))
-    crop = image[y0:y1, x0:x1]
-    if scale > 1.0:
-        crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    words: list[Word] = []
+    for top, bottom in _ink_lines(image[y0:y1, x0:x1]):
+        words += _read_line(engine, image, Box(x0, y0 + top, x1 - x0, bottom - top), line_height)
+    return words
+
+
+def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:
+    """Bands of rows holding ink (dark pixels), with a margin: the lines of text in a region."""
+    rows = (crop < 128).sum(axis=1) > 0
+    bands, start = [], None
+    for y, inked in enumerate(list(rows) + [False]):
+        if inked and start is None:
+            start = y
+        elif not inked and start is not None:
+            if y - start >= min_height:
+                bands.append([start, y])
+            elif bands and start - bands[-1][1] <= 2:  # a dot or accent just off the line above
+                bands[-1][1] = y
+            start = None
+    margin = 3
+    return [(max(0, top - margin), min(len(rows), bottom + margin)) for top, bottom in bands]
+
+
+def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int) -> list[Word]:
+    scale = min(4.0, max(0.5, line_height / max(1, box.h - 6)))
+    crop = image[box.y:box.bottom, box.x:box.right]
+    crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
     pad = 12  # Tesseract reads a line poorly when its ink touches the image border
     crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
-    page = engine.recognise(crop, psm=psm)
-    return [Word(w.text, Box(x0 + round((w.box.x - pad) / scale), y0 + round((w.box.y - pad) / scale),
+    page = engine.recognise(crop, psm=LINE_PSM)
+    return [Word(w.text, Box(box.x + round((w.box.x - pad) / scale), box.y + round((w.box.y - pad) / scale),
                              max(1, round(w.box.w / scale)), max(1, round(w.box.h / scale))), w.confidence)
             for w in page.words()]
 

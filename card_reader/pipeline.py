@@ -38,8 +38,6 @@ REREAD_FIELDS = ("member_id", "group_number")
 ZONES_PER_FIELD = 4
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
-# a single line beside a label, a small block under one; around a value found by its shape, single lines
-ZONE_PSM = {"beside": 7, "below": 6, "word": 7, "left": 7, "above": 6}
 
 
 @dataclass(frozen=True)
@@ -160,7 +158,7 @@ class CardReader:
         upright_binary = rotate_clockwise(binary, turn)
         page = reading.page
         for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
-            page = add_words(page, [w for w in reread_region(self.engine, upright_binary, box, psm=7)
+            page = add_words(page, [w for w in reread_region(self.engine, upright_binary, box)
                                     if w.confidence >= MIN_RECOVERED_CONFIDENCE])
         return ReadSide(side, located, exif, replace(reading, page=page), rotate_clockwise(located.image, turn),
                         upright_binary, rotate_clockwise(ink_image(contrast), turn))
@@ -183,7 +181,7 @@ class CardReader:
                 for zone in zones:
                     if zone.side == side.side:
                         box = _whole_words(zone.box, side.page)
-                        words = reread_region(self.engine, image, box, psm=ZONE_PSM[zone.placement])
+                        words = reread_region(self.engine, image, box)
                         page = replace_words(page, box, words)
                 pages.append(SidePage(side.side, page))
             readings.append(extract_fields(template, pages))
