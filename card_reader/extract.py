@@ -324,27 +324,41 @@ def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits: list[_
 
 def shape_zones(spec: FieldSpec, pages: Iterable[SidePage], *, skip: set[str] = frozenset(),
                 limit: int = 2) -> list[Zone]:
-    """Where a field's value and its label may stand when none of its labels was read: each word of the
-    value's shape, and the space to its left and above it, where the unread label must be. A small label
-    printed on one line with a large value is lost when the line is read whole (the engine scales the
-    line to its tallest letters), so these are read apart."""
+    """Where a field's value and its label may stand when none of its labels was read: each run of words
+    that spells a value of the field's shape (OCR splits values), and the space to its left and above
+    it, where the unread label must be. A small label printed on one line with a large value is lost
+    when the line is read whole (the engine sizes a line by its tallest letters), so these are read apart."""
     zones = []
     for side_page in pages:
         page = side_page.page
         for row in group_rows(page):
-            for i, word in enumerate(row.words):
-                value = normalise_identifier(word.text, spec.keep)
-                if not value or value in skip or next(repairs(value, spec.regex, max_changes=2), None) is None:
+            for i in range(len(row.words)):
+                run = _shaped_run(spec, row.words, i, skip)
+                if run is None:
                     continue
-                b, h = word.box, word.box.h
+                b = Box.enclosing([w.box for w in run])
+                h = b.h
                 left = max(row.words[0].box.x if i else 0, b.x - 10 * h)
                 zones += [Zone(side_page.side, _clip(b.padded(h // 3), page), "word"),
                           Zone(side_page.side, _clip(Box(left - h // 2, b.y - h // 3, b.x - left + h // 2,
                                                          h + 2 * (h // 3)), page), "left"),
                           Zone(side_page.side, _clip(Box(b.x - h, b.y - 2 * h, b.w + 2 * h, 2 * h), page), "above")]
-                if len(zones) >= 3 * limit:
-                    return [z for z in zones if z.box.w > 4 and z.box.h > 4]
-    return [z for z in zones if z.box.w > 4 and z.box.h > 4]
+                break
+            if len(zones) >= 3 * limit:
+                break
+    return [z for z in zones if z.box.w > 4 and z.box.h > 4][:3 * limit]
+
+
+def _shaped_run(spec: FieldSpec, words: tuple[Word, ...], start: int, skip: set[str]) -> Optional[list[Word]]:
+    """The words from ``start`` (one to ``max_tokens``) that together spell a value of the field's shape,
+    starting with a word that holds a digit (a value is not started by its label)."""
+    if not any(ch.isdigit() for ch in words[start].text):
+        return None
+    for end in range(start + 1, min(start + spec.max_tokens, len(words)) + 1):
+        value = normalise_identifier(" ".join(w.text for w in words[start:end]), spec.keep)
+        if value and value not in skip and next(repairs(value, spec.regex, max_changes=2), None) is not None:
+            return list(words[start:end])
+    return None
 
 
 def _clip(box: Box, page: Page) -> Box:
