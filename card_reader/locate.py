@@ -46,6 +46,7 @@ FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card it
 COLOUR_SAMPLES = 64  # points along a side or line where colour is compared, step to step
 COLOUR_JUMP = 8.0  # Lab units between neighbouring samples that make an abrupt change
 MAX_MARGIN_JUMPS = 4  # a card's margin along one side: its colour, a band or a reflection crossing it; more is a pattern
+MAX_SEGMENTS = 300  # the longest line segments merged into lines
 SNAPPED_PROPOSALS = 12  # the best proposals are moved onto the edges near them and scored again
 TABLE_COLOUR_DISTANCE = 12.0  # Lab units: a strip this close to the table's colour is table
 BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
@@ -92,7 +93,7 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
     """The card sides on one photo, straightened: one normally, two when the photo holds front and back
     side by side (only looked for when ``expect_sides`` is 2)."""
     sides = []
-    for region in find_cards(loaded.pixels, expect_sides=expect_sides):
+    for region in find_cards(loaded.pixels, expect_sides=expect_sides, preview=loaded.preview):
         card, skew = straighten(loaded.pixels, region)
         whole = region.method == "whole_image"
         # an outlined card is landscape after straightening, text across; a crop's text lines say which way
@@ -107,11 +108,17 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
 
 # --- finding the outline ---------------------------------------------------------------------
 
-def find_cards(photo: np.ndarray, *, expect_sides: int = 1) -> list[CardRegion]:
-    """Where the card (or, with ``expect_sides=2``, front and back side by side) is on the photo."""
-    small, scale = _downscale(photo, SEARCH_SIDE)
-    flat = erase_texture(small)
-    chosen = choose_outlines(find_outlines(small, flat), cv2.cvtColor(flat, cv2.COLOR_BGR2LAB).astype(np.float32),
+def find_cards(photo: np.ndarray, *, expect_sides: int = 1, preview: Optional[np.ndarray] = None) -> list[CardRegion]:
+    """Where the card (or, with ``expect_sides=2``, front and back side by side) is on the photo.
+
+    The search runs on a copy SEARCH_SIDE pixels long, made from ``preview`` (a smaller decoding of the
+    same photo) when there is one: shrinking a 12 MP photo costs more than finding the card on it.
+    """
+    source = photo if preview is None else preview
+    small, scale = _downscale(source, SEARCH_SIDE)
+    scale *= source.shape[1] / photo.shape[1]
+    search = SearchCopy.of(small)
+    chosen = choose_outlines(find_outlines(small, search), search.flat_lab.astype(np.float32),
                              expect_sides=expect_sides)
     if not chosen:
         h, w = photo.shape[:2]
@@ -121,15 +128,40 @@ def find_cards(photo: np.ndarray, *, expect_sides: int = 1) -> list[CardRegion]:
     return [CardRegion(landscape_corners(q.corners / scale), method, q.score) for q in chosen]
 
 
-def find_outlines(image: np.ndarray, flat: Optional[np.ndarray] = None) -> list[Quad]:
+@dataclass(frozen=True)
+class SearchCopy:
+    """The photo at search size and the renderings the outline proposers and scores look at, made once."""
+
+    image: np.ndarray  # BGR, SEARCH_SIDE long
+    flat: np.ndarray  # table textures and the card's print erased
+    flat_lab: np.ndarray  # uint8 Lab of ``flat``
+    half_channels: tuple[np.ndarray, ...]  # lightness and stretched colour axes of ``flat`` at half size
+    lab: np.ndarray  # float32 Lab of the photo, noise smoothed: where colours are compared point to point
+
+    @staticmethod
+    def of(image: np.ndarray) -> "SearchCopy":
+        flat = erase_texture(image)
+        h, w = image.shape[:2]
+        half = cv2.resize(flat, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+        lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
+        return SearchCopy(image, flat, cv2.cvtColor(flat, cv2.COLOR_BGR2LAB),
+                          _edge_channels(cv2.cvtColor(half, cv2.COLOR_BGR2LAB), chroma_gain=6.0), lab)
+
+
+def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> list[Quad]:
     """Card-like quadrilaterals on a search-size photo, best first; empty when none convinces."""
-    flat = erase_texture(image) if flat is None else flat
-    edges = edge_map(image, flat)
-    all_edges = edges | soft_edge_map(flat)
+    search = search or SearchCopy.of(image)
+    edges = edge_map(search)
+    all_edges = edges | soft_edge_map(search)
     support = _support_map(all_edges)
-    lab = _smooth_lab(image)
-    proposals = line_quads(flat, image, all_edges, lab) + contour_quads(edges, flat)
-    scored = sorted(((outline_score(c, support, lab), order_corners(c)) for c in proposals), key=lambda sc: -sc[0])
+    lab = search.lab
+    proposals = line_quads(search, all_edges) + contour_quads(edges, search)
+    if not proposals:
+        return []
+    # the edge evidence bounds the score: only proposals that could reach it (after snapping) are scored whole
+    promising = [c for c, fit in zip(proposals, _edge_fits(np.array(proposals), support))
+                 if fit ** 1.5 >= 0.6 * MIN_OUTLINE_SCORE]
+    scored = sorted(((outline_score(c, support, lab), c) for c in promising), key=lambda sc: -sc[0])
     quads = []
     for rank, (score, corners) in enumerate(scored):
         if rank < SNAPPED_PROPOSALS and score > 0:
@@ -199,11 +231,6 @@ def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: in
     return [best]
 
 
-def _smooth_lab(image: np.ndarray) -> np.ndarray:
-    """The photo in Lab, sensor noise smoothed away but patterns and edges kept: where colours are compared."""
-    return cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
-
-
 def erase_texture(image: np.ndarray) -> np.ndarray:
     """A wide median filter (on a half-size copy, for speed) that erases table textures (gingham, wood
     grain) and the card's own print but keeps the card's edge."""
@@ -212,7 +239,7 @@ def erase_texture(image: np.ndarray) -> np.ndarray:
     return cv2.resize(cv2.medianBlur(half, TEXTURE_KERNEL), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def edge_map(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
+def edge_map(search: SearchCopy) -> np.ndarray:
     """The edges a card's outline may lie on.
 
     Edges of the texture-erased copy in lightness and in both colour axes (a blue card on a grey table
@@ -220,29 +247,28 @@ def edge_map(image: np.ndarray, flat: np.ndarray) -> np.ndarray:
     on a white table). Textures make fine edges too; the outline score tells a card's edge from a
     pattern's by the card's even margin.
     """
-    edges = np.zeros(image.shape[:2], np.uint8)
-    for channel in _edge_channels(flat):
+    edges = np.zeros(search.image.shape[:2], np.uint8)
+    for channel in _edge_channels(search.flat_lab):
         edges |= cv2.Canny(channel, 10, 30)
-    grey = cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (5, 5), 0)
+    grey = cv2.GaussianBlur(cv2.cvtColor(search.image, cv2.COLOR_BGR2GRAY), (5, 5), 0)
     return edges | cv2.Canny(grey, 12, 36)
 
 
-def soft_edge_map(flat: np.ndarray) -> np.ndarray:
+def soft_edge_map(search: SearchCopy) -> np.ndarray:
     """Soft, faint edges (a pale card on white paper, an edge in shadow): found at half size, where their
     ramp is twice as steep, with colour differences stretched further. Evidence for a side, but too
     blurred to place it."""
-    h, w = flat.shape[:2]
-    half = cv2.resize(flat, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    h, w = search.image.shape[:2]
     edges = np.zeros((h, w), np.uint8)
-    for channel in _edge_channels(half, chroma_gain=6.0):
+    for channel in search.half_channels:
         edges |= cv2.resize(cv2.Canny(channel, 6, 18), (w, h), interpolation=cv2.INTER_NEAREST)
     return edges
 
 
-def _edge_channels(flat: np.ndarray, chroma_gain: float = 3.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lightness and the two colour axes (stretched: colour differences between a card and a table are
-    small numbers) of the texture-erased photo, where its edges are looked for."""
-    lightness, a, b = cv2.split(cv2.cvtColor(flat, cv2.COLOR_BGR2LAB))
+def _edge_channels(lab: np.ndarray, chroma_gain: float = 3.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Lightness and the two colour axes of a Lab image, the colour axes stretched (colour differences
+    between a card and a table are small numbers): where edges are looked for."""
+    lightness, a, b = cv2.split(lab)
     return lightness, *(cv2.convertScaleAbs(c.astype(np.int16) - 128, alpha=chroma_gain) for c in (a, b))
 
 
@@ -255,12 +281,16 @@ def _support_map(edges: np.ndarray) -> np.ndarray:
     return support
 
 
-def line_quads(flat: np.ndarray, image: np.ndarray, edges: np.ndarray, lab: np.ndarray,
-               max_lines: int = 14) -> list[np.ndarray]:
+def line_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> list[np.ndarray]:
     """Quadrilaterals bounded by two pairs of long straight lines that may be a card's edges."""
-    h, w = image.shape[:2]
+    h, w = search.image.shape[:2]
     near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    lines = [ln for ln in straight_lines(flat, image) if could_be_card_edge(ln, near_edges, lab)][:max_lines]
+    lines = []
+    for line in straight_lines(search):  # longest first
+        if could_be_card_edge(line, near_edges, search.lab):
+            lines.append(line)
+            if len(lines) == max_lines:
+                break
     pairs = []
     for a, b in itertools.combinations(lines, 2):
         if _angle_between(a, b) <= 20 and _gap(a, b) >= 0.12 * min(h, w):
@@ -280,20 +310,21 @@ def line_quads(flat: np.ndarray, image: np.ndarray, edges: np.ndarray, lab: np.n
     return quads
 
 
-def straight_lines(flat: np.ndarray, image: np.ndarray) -> list["_Line"]:
+def straight_lines(search: SearchCopy) -> list["_Line"]:
     """Long straight lines on the search-size photo: line segments (LSD) merged where collinear."""
-    h, w = image.shape[:2]
+    h, w = search.image.shape[:2]
     detector = cv2.createLineSegmentDetector()
     segments = []
     # soft, low-contrast edges (a pale card on white paper) are found as lines on a half-size copy,
     # where their ramp is twice as steep, with colour differences stretched further
-    half = cv2.resize(flat, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-    sources = [(channel, 2.0) for channel in _edge_channels(half, chroma_gain=6.0)]
-    sources.append((cv2.GaussianBlur(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), (3, 3), 0), 1.0))
-    for source, scale in sources:
+    # (the photo's own grey too, for the sharp edges the texture filter rounds); lines are placed
+    # exactly later, when the best outlines are snapped to the edges
+    grey = cv2.resize(cv2.cvtColor(search.image, cv2.COLOR_BGR2GRAY), (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+    sources = [*search.half_channels, grey]
+    for source in sources:
         found = detector.detect(source)[0]
         if found is not None:
-            segments.append(found.reshape(-1, 4) * scale)
+            segments.append(found.reshape(-1, 4) * 2.0)
     if not segments:
         return []
     return _merge_segments(np.concatenate(segments), 0.06 * min(h, w), max_gap=0.15 * min(h, w))
@@ -335,28 +366,37 @@ def _merge_segments(segments: np.ndarray, shortest: float, max_gap: float) -> li
     pieces, under a reflection or a shadow), longest first."""
     vectors = segments[:, 2:] - segments[:, :2]
     lengths = np.linalg.norm(vectors, axis=1)
-    merged: list[dict] = []
-    for i in np.argsort(-lengths):
-        if lengths[i] < shortest / 2:
-            break
+    keep = lengths >= shortest / 2
+    segments, vectors, lengths = segments[keep], vectors[keep], lengths[keep]
+    order = np.argsort(-lengths)[:MAX_SEGMENTS]  # print and texture make many short ones; edges are long
+    n = len(order)
+    points, directions = np.zeros((n, 2)), np.zeros((n, 2))
+    start, end, total, core = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
+    count = 0
+    cos_limit = math.cos(math.radians(3))
+    for i in order:
         direction = vectors[i] / lengths[i]
-        ends = (segments[i, :2], segments[i, 2:])
-        for line in merged:
-            if abs(float(direction @ line["direction"])) < math.cos(math.radians(3)) or \
-                    any(abs(float((end - line["point"]) @ line["normal"])) > 3.0 for end in ends):
+        ends = segments[i].reshape(2, 2)
+        if count:
+            d, p = directions[:count], points[:count]
+            normals = np.stack([-d[:, 1], d[:, 0]], axis=1)
+            relative = ends[:, None, :] - p[None]  # (2 ends, lines, xy)
+            offsets = np.abs(np.einsum("eij,ij->ei", relative, normals))
+            along = np.einsum("eij,ij->ei", relative, d)
+            near = (np.abs(d @ direction) >= cos_limit) & (offsets.max(axis=0) <= 3.0) & \
+                (along.min(axis=0) <= end[:count] + max_gap) & (along.max(axis=0) >= start[:count] - max_gap)
+            hits = np.flatnonzero(near)
+            if len(hits):
+                k = hits[0]
+                start[k], end[k] = min(start[k], along[:, k].min()), max(end[k], along[:, k].max())
+                total[k] += lengths[i]
                 continue
-            t = sorted(float((end - line["point"]) @ line["direction"]) for end in ends)
-            if t[0] <= line["end"] + max_gap and t[1] >= line["start"] - max_gap:
-                line["start"], line["end"] = min(line["start"], t[0]), max(line["end"], t[1])
-                line["length"] += float(lengths[i])
-                break
-        else:
-            half = float(lengths[i]) / 2
-            merged.append({"core": half, "point": (ends[0] + ends[1]) / 2, "direction": direction,
-                           "normal": np.array([-direction[1], direction[0]]), "start": -half, "end": half,
-                           "length": float(lengths[i])})
-    lines = [_Line(m["point"], m["direction"], m["start"], m["end"], m["length"], (-m["core"], m["core"]))
-             for m in merged if m["length"] >= shortest]
+        half = lengths[i] / 2
+        points[count], directions[count] = ends.mean(axis=0), direction
+        start[count], end[count], total[count], core[count] = -half, half, lengths[i], half
+        count += 1
+    lines = [_Line(points[k], directions[k], float(start[k]), float(end[k]), float(total[k]),
+                   (-float(core[k]), float(core[k]))) for k in range(count) if total[k] >= shortest]
     return sorted(lines, key=lambda ln: -ln.length)
 
 
@@ -400,11 +440,11 @@ def _cross(a: _Line, b: _Line) -> Optional[np.ndarray]:
     return a.point + t * a.direction
 
 
-def contour_quads(edges: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
+def contour_quads(edges: np.ndarray, search: SearchCopy) -> list[np.ndarray]:
     """Quadrilaterals fitted to the contours of the closed edge map and of the colour mask."""
     area = edges.shape[0] * edges.shape[1]
     quads = []
-    for mask in (cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2), colour_mask(flat)):
+    for mask in (cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2), colour_mask(search.flat_lab)):
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             if cv2.contourArea(cv2.convexHull(contour)) < MIN_AREA_SHARE * area:
@@ -415,19 +455,19 @@ def contour_quads(edges: np.ndarray, flat: np.ndarray) -> list[np.ndarray]:
     return quads
 
 
-def background_distance(flat: np.ndarray) -> np.ndarray:
+def background_distance(flat_lab: np.ndarray) -> np.ndarray:
     """How far each pixel's colour is from the photo's border colour (the table), stretched to 0..255:
     a card shows here whatever its colour, even where its lightness equals the table's."""
-    lab = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB).astype(np.float32)
+    lab = flat_lab.astype(np.float32)
     border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
                              lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
     distance = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
     return np.clip(distance * (255.0 / max(distance.max(), 1.0)), 0, 255).astype(np.uint8)
 
 
-def colour_mask(flat: np.ndarray) -> np.ndarray:
+def colour_mask(flat_lab: np.ndarray) -> np.ndarray:
     """Where the (texture-erased) photo differs in colour from its own border, the table; holes filled."""
-    distance = background_distance(flat)
+    distance = background_distance(flat_lab)
     _, foreground = cv2.threshold(distance, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, kernel, iterations=2)
@@ -535,6 +575,22 @@ def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray) -> 
     return score * 0.7 ** max(0, _margin_jumps(corners, lab) - MAX_MARGIN_JUMPS)
 
 
+def _edge_fits(quads: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """The edge evidence of many ordered quadrilaterals (n, 4, 2) at once: mean side support, lowered
+    where the weakest side has less than half (as ``outline_score`` counts it)."""
+    t = np.linspace(0.08, 0.92, 48)[None, None, :, None]
+    a, b = quads[:, :, None, :], np.roll(quads, -1, axis=1)[:, :, None, :]
+    points = a + (b - a) * t  # (n, 4 sides, 48, 2)
+    h, w = support.shape
+    xi = np.round(points[..., 0]).astype(int)
+    yi = np.round(points[..., 1]).astype(int)
+    inside = (xi >= 0) & (xi < w) & (yi >= 0) & (yi < h)
+    hits = np.zeros(xi.shape, bool)
+    hits[inside] = support[yi[inside], xi[inside]] > 0
+    sides = hits.mean(axis=2)
+    return sides.mean(axis=1) * np.minimum(1.0, sides.min(axis=1) / 0.5)
+
+
 def _margin_jumps(corners: np.ndarray, lab: np.ndarray) -> int:
     """Colour jumps along a strip just inside the outline, on its worst side. A card's margin is one
     colour, or two where a band crosses it; a pattern changes colour all along."""
@@ -583,15 +639,16 @@ def rectified_aspect(corners: np.ndarray, shape: tuple[int, ...]) -> float:
     length (a view square-on, or tilted about one axis only), the side ratio is the best estimate.
     """
     h, w = shape[:2]
-    tl, tr, br, bl = (np.array([x - w / 2, y - h / 2, 1.0]) for x, y in order_corners(corners))
+    tl, tr, br, bl = ((float(x) - w / 2, float(y) - h / 2, 1.0) for x, y in order_corners(corners))
     m1, m2, m3, m4 = tl, tr, bl, br
-    denominator2 = float(np.cross(m2, m4) @ m3)
-    denominator3 = float(np.cross(m3, m4) @ m2)
+    denominator2 = _triple(m2, m4, m3)
+    denominator3 = _triple(m3, m4, m2)
     if abs(denominator2) < 1e-9 or abs(denominator3) < 1e-9:
         return _side_ratio(corners)
-    k2 = float(np.cross(m1, m4) @ m3) / denominator2
-    k3 = float(np.cross(m1, m4) @ m2) / denominator3
-    n2, n3 = k2 * m2 - m1, k3 * m3 - m1
+    k2 = _triple(m1, m4, m3) / denominator2
+    k3 = _triple(m1, m4, m2) / denominator3
+    n2 = [k2 * a - b for a, b in zip(m2, m1)]
+    n3 = [k3 * a - b for a, b in zip(m3, m1)]
     if abs(n2[2] * n3[2]) < 1e-12:
         return _side_ratio(corners)
     focal2 = -(n2[0] * n3[0] + n2[1] * n3[1]) / (n2[2] * n3[2])
@@ -600,6 +657,12 @@ def rectified_aspect(corners: np.ndarray, shape: tuple[int, ...]) -> float:
     width2 = (n2[0] ** 2 + n2[1] ** 2) / focal2 + n2[2] ** 2
     height2 = (n3[0] ** 2 + n3[1] ** 2) / focal2 + n3[2] ** 2
     return math.sqrt(width2 / height2) if height2 > 0 else _side_ratio(corners)
+
+
+def _triple(a: tuple, b: tuple, c: tuple) -> float:
+    """(a x b) . c for 3-vectors (numpy's cross is slow on single small vectors)."""
+    return ((a[1] * b[2] - a[2] * b[1]) * c[0] + (a[2] * b[0] - a[0] * b[2]) * c[1]
+            + (a[0] * b[1] - a[1] * b[0]) * c[2])
 
 
 def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
@@ -623,7 +686,7 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
     A band or box printed on the card gives an outline inside the card's, sharing sides with it: the
     outline grows to the largest one around it whose extra strip is not the table's colour. A table's
     stripe or a shadow next to the card gives one around the card: the outline then shrinks to the
-    best one inside it whose left-out strip clearly is the table.
+    innermost one inside it whose left-out strip clearly is the table.
     """
     rivals = [q for q in quads if q is not best and q.score >= 0.6 * best.score]
     current = best
@@ -632,7 +695,7 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
                 not _strip_is_table(other.corners, current.corners, flat_lab):
             current = other
             break
-    for other in sorted(rivals, key=lambda q: -q.score):
+    for other in sorted(rivals, key=lambda q: q.area):  # the innermost outline that leaves out only table
         if current.area >= 1.05 * other.area and _nested(current, other) and \
                 _strip_is_table(current.corners, other.corners, flat_lab):
             return other

@@ -235,12 +235,6 @@ def test_outline_found_small_and_large(background, size, angle, tilt):
     assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: find_outlines proposes both contours of the dilated edge ring (RETR_LIST), the inner one ~3 search px "
-    "inside the card edge; where print runs close to the edge (the marker row) the inner contour cuts the "
-    "corner. Under perspective the true outline's aspect (1.50) is further from ID-1 than the cut inner quad's "
-    "(1.60), so the inner quad wins (score 0.78 vs 0.68 for the outer edge quad, 0.73 for the accurate colour "
-    "quad): top-left corner 17 search px (~8% of the card) off"))
 def test_small_tilted_card_on_white_table():
     """A third of the photo wide, tilted, white on white: the corners are still where the card's are."""
     photo, true = card_photo("near_white", angle=20, tilt=0.1, long_side=520)
