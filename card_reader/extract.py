@@ -173,10 +173,26 @@ def _same_line(a: Box, b: Box) -> bool:
     return overlap >= 0.5 * min(a.h, b.h)
 
 
-def _label_index(template: PayerTemplate) -> list[tuple[str, str, str]]:
-    """(field, printed label, squashed label), longest first, so 'Rx Grp' claims words before 'Grp'."""
-    entries = [(name, label, squash(label)) for name, spec in template.fields.items() for label in spec.labels]
-    return sorted(entries, key=lambda e: -len(e[2]))
+@dataclass(frozen=True)
+class _Label:
+    field: str
+    printed: str
+    squashed: str
+    key: str  # squashed with OCR slips folded (see _label_key)
+
+
+_LABEL_INDEXES: dict[int, tuple[PayerTemplate, tuple[_Label, ...]]] = {}
+
+
+def _label_index(template: PayerTemplate) -> tuple[_Label, ...]:
+    """Every label of the template, longest first, so 'Rx Grp' claims words before 'Grp' (made once per
+    template: templates are loaded once and kept)."""
+    cached = _LABEL_INDEXES.get(id(template))
+    if cached is None or cached[0] is not template:
+        entries = [_Label(name, label, squash(label), _label_key(squash(label)))
+                   for name, spec in template.fields.items() for label in spec.labels]
+        cached = _LABEL_INDEXES[id(template)] = (template, tuple(sorted(entries, key=lambda e: -len(e.squashed))))
+    return cached[1]
 
 
 def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
@@ -187,12 +203,17 @@ def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
         for start in range(len(row.words)):
             if not squashed[start]:
                 continue
-            for field_name, label, wanted in index:
-                hit = _match_label_at(row, squashed, start, wanted)
+            # the text of one to five words from here, and its key: computed once for every label
+            spans, text = [], ""
+            for end in range(start + 1, min(start + 5, len(row.words)) + 1):
+                text += squashed[end - 1]
+                spans.append((end, text, _label_key(text)))
+            for label in index:
+                hit = _match_label_at(row, spans, start, label)
                 if hit:
                     end, score, glued = hit
                     box = Box.enclosing([w.box for w in row.words[start:end]])
-                    found.append(_LabelHit(field_name, label, r, start, end, score, box, glued))
+                    found.append(_LabelHit(label.field, label.printed, r, start, end, score, box, glued))
     # each word belongs to one label: longer labels first, then better scores
     found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
     # the same words may label two fields ("Member" for a name, "Member #" for an ID): the value decides
@@ -208,15 +229,14 @@ def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
     return kept
 
 
-def _match_label_at(row: _Row, squashed: list[str], start: int,
-                    wanted: str) -> Optional[tuple[int, float, str]]:
-    """Whether the words from ``start`` spell the label: (end, score, glued value) or None."""
-    text = ""
-    wanted_key = _label_key(wanted)
-    for end in range(start + 1, min(start + 5, len(row.words)) + 1):
-        before = text
-        text += squashed[end - 1]
-        key = _label_key(text)
+def _match_label_at(row: _Row, spans: list[tuple[int, str, str]], start: int,
+                    label: _Label) -> Optional[tuple[int, float, str]]:
+    """Whether the words from ``start`` spell the label: (end, score, glued value) or None.
+
+    ``spans`` holds, for each end, the squashed text of the words start..end and its key."""
+    wanted, wanted_key = label.squashed, label.key
+    before = ""
+    for end, text, key in spans:
         if key == wanted_key:
             return end, 1.0, ""
         if len(wanted) > SHORT_LABEL and abs(len(key) - len(wanted_key)) <= 1:
@@ -228,6 +248,7 @@ def _match_label_at(row: _Row, squashed: list[str], start: int,
             return (end, 0.95, glued) if glued else None
         if len(text) > len(wanted) + 2:
             return None
+        before = text
     return None
 
 

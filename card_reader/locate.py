@@ -46,8 +46,9 @@ FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card it
 COLOUR_SAMPLES = 64  # points along a side or line where colour is compared, step to step
 COLOUR_JUMP = 8.0  # Lab units between neighbouring samples that make an abrupt change
 MAX_MARGIN_JUMPS = 4  # a card's margin along one side: its colour, a band or a reflection crossing it; more is a pattern
-MAX_SEGMENTS = 300  # the longest line segments merged into lines
-SNAPPED_PROPOSALS = 12  # the best proposals are moved onto the edges near them and scored again
+MAX_SEGMENTS = 250  # the longest line segments merged into lines
+SCORED_PROPOSALS = 30  # proposals with the most edge evidence, scored whole
+SNAPPED_PROPOSALS = 6  # the best proposals are moved onto the edges near them and scored again
 TABLE_COLOUR_DISTANCE = 12.0  # Lab units: a strip this close to the table's colour is table
 BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
 
@@ -158,10 +159,12 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> lis
     proposals = line_quads(search, all_edges) + contour_quads(edges, search)
     if not proposals:
         return []
-    # the edge evidence bounds the score: only proposals that could reach it (after snapping) are scored whole
-    promising = [c for c, fit in zip(proposals, _edge_fits(np.array(proposals), support))
-                 if fit ** 1.5 >= 0.6 * MIN_OUTLINE_SCORE]
-    scored = sorted(((outline_score(c, support, lab), c) for c in promising), key=lambda sc: -sc[0])
+    # the edge evidence bounds the score: only the proposals with the most, and enough to reach the bar
+    # after snapping, are scored whole
+    fits = _edge_fits(np.array(proposals), support)
+    ranked = np.argsort(-fits)[:SCORED_PROPOSALS]
+    scored = sorted(((outline_score(proposals[i], support, lab), proposals[i]) for i in ranked
+                     if fits[i] ** 1.5 >= 0.6 * MIN_OUTLINE_SCORE), key=lambda sc: -sc[0])
     quads = []
     for rank, (score, corners) in enumerate(scored):
         if rank < SNAPPED_PROPOSALS and score > 0:
@@ -461,7 +464,8 @@ def background_distance(flat_lab: np.ndarray) -> np.ndarray:
     lab = flat_lab.astype(np.float32)
     border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
                              lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
-    distance = np.linalg.norm(lab - np.median(border, axis=0), axis=2)
+    difference = lab - np.median(border, axis=0)
+    distance = np.sqrt(np.einsum("ijk,ijk->ij", difference, difference))
     return np.clip(distance * (255.0 / max(distance.max(), 1.0)), 0, 255).astype(np.uint8)
 
 
@@ -865,10 +869,12 @@ def sharpness(card: np.ndarray) -> float:
 
 
 def glare(card: np.ndarray) -> float:
-    """Share of the card blown out to white well above the card's own brightness (a reflection, not paper)."""
+    """Share of the card blown out to white well above the card's own brightness (a reflection, not paper),
+    measured on a half-size copy (a share needs no fine detail)."""
+    card = cv2.resize(card, (card.shape[1] // 2, card.shape[0] // 2), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY) if card.ndim == 3 else card
     hsv = cv2.cvtColor(card, cv2.COLOR_BGR2HSV) if card.ndim == 3 else None
-    local = cv2.blur(grey, (61, 61))
+    local = cv2.blur(grey, (31, 31))
     blown = (grey >= 245) & (grey.astype(np.int16) - np.median(grey) >= 30)
     if hsv is not None:
         blown &= hsv[:, :, 1] <= 40
