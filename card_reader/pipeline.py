@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import Extraction, SidePage, Zone, combine_readings, extract_fields, shape_zones
+from .extract import Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, shape_zones
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
@@ -37,6 +37,8 @@ SURE_CONFIDENCE = 0.75  # below this the first reading of a member ID or group n
 REREAD_FIELDS = ("member_id", "group_number")
 ZONES_PER_FIELD = 4
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
+DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
+DOUBTFUL_LINES = 3  # at most this many per side
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
 
 
@@ -156,12 +158,15 @@ class CardReader:
         reading = read_upright(self.engine, binary, turns=located.turns, vocabulary=self.templates.vocabulary)
         turn = reading.rotation
         upright_binary = rotate_clockwise(binary, turn)
+        ink = rotate_clockwise(ink_image(contrast), turn)
         page = reading.page
         for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
             page = add_words(page, [w for w in reread_region(self.engine, upright_binary, box)
                                     if w.confidence >= MIN_RECOVERED_CONFIDENCE])
+        for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
+            page = replace_words(page, box, reread_region(self.engine, ink, box))
         return ReadSide(side, located, exif, replace(reading, page=page), rotate_clockwise(located.image, turn),
-                        upright_binary, rotate_clockwise(ink_image(contrast), turn))
+                        upright_binary, ink)
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
         """No payer, or a member ID whose label was not even read: the layout itself was missed."""
@@ -206,6 +211,17 @@ class CardReader:
                            card_width_px=img.card_width_px, sharpness=round(img.sharpness, 1),
                            glare=round(img.glare, 4), ocr_confidence=round(side.page.mean_confidence, 3),
                            outline=outline, issues=issues)
+
+
+def _doubtful_lines(page: Page) -> list[Box]:
+    """The lines of text (three letters or more) read with least confidence, worst first."""
+    doubtful = []
+    for row in group_rows(page):
+        letters = sum(ch.isalnum() for w in row.words for ch in w.text)
+        confidence = sum(w.confidence for w in row.words) / len(row.words)
+        if letters >= 3 and confidence < DOUBTFUL_LINE_CONFIDENCE:
+            doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
+    return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
 
 
 def _whole_words(box: Box, page: Page) -> Box:

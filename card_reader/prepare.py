@@ -60,7 +60,26 @@ def ink_contrast(image: np.ndarray) -> np.ndarray:
                             interpolation=cv2.INTER_LINEAR).astype(np.int16)
     pixel = grey.astype(np.int16)
     light_background = (background - opened) >= (closed - background)
+    for top, bottom in dark_bands(grey):
+        light_background[top:bottom] = False  # near its edge, a square window mixes the band with the card
     return np.where(light_background, closed - pixel, pixel - opened).clip(0, 255).astype(np.uint8)
+
+
+def dark_bands(grey: np.ndarray, min_height_share: float = 0.04, darker_by: int = 60) -> list[tuple[int, int]]:
+    """Rows of full-width bands much darker than the card (a header band behind a white logo): runs of
+    rows whose typical brightness is far below the card's."""
+    rows = np.median(grey[:, ::4], axis=1)
+    card = float(np.median(rows))
+    dark = rows < card - darker_by
+    bands, start = [], None
+    for y, is_dark in enumerate(list(dark) + [False]):
+        if is_dark and start is None:
+            start = y
+        elif not is_dark and start is not None:
+            if y - start >= min_height_share * len(rows):
+                bands.append((start, y))
+            start = None
+    return bands
 
 
 def box_frames(mask: np.ndarray) -> np.ndarray:
