@@ -211,9 +211,32 @@ def print_report(report: Report, console: Console) -> None:
     for name, t in data["by_payer"].items():
         row(f"payer: {name}", t)
     console.print(table)
+    if data["locate"]["sides"]:
+        _print_locate(data, console)
     console.print(f"Typed mistakes caught: {_pct(data['typed_mistakes_caught'])} of {data['typed_mistakes']}   "
                   f"Correct forms sent to review: {_pct(data['correct_forms_flagged'])} of {data['correct_forms']}")
     console.print(f"Seconds per card: median {data['seconds_per_card_median']}, p90 {data['seconds_per_card_p90']}")
+
+
+def _print_locate(data: dict, console: Console) -> None:
+    table = Table(title="Finding and straightening the card (% of card sides)")
+    for column in ("slice", "sides", "outline found", "card region", "upright", "straightened"):
+        table.add_column(column, justify="right" if column != "slice" else "left")
+
+    def row(name: str, t: dict) -> None:
+        table.add_row(name, str(t["sides"]), *(f"{t[k]:.1f}" for k in ("outlined", "region", "upright",
+                                                                         "straightened")))
+
+    row("overall", data["locate"])
+    table.add_section()
+    for name, t in data["locate_by_difficulty"].items():
+        row(f"difficulty: {name}", t)
+    table.add_section()
+    for name, t in data["locate_by_capture"].items():
+        row(f"capture: {name}", t)
+    console.print(table)
+    console.print("card region: the region read overlaps the card's true outline by IoU >= 0.9 (an outline, or "
+                  "the whole image when the photo is a tight crop); straightened: that, and turned upright")
 
 
 def _pct(value: Optional[float]) -> str:

@@ -7,7 +7,10 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Mapping, Optional
+
+import cv2
+import numpy as np
 
 from .models import CardFailure, CheckStatus
 from .store import Outcome
@@ -22,14 +25,19 @@ class Expected:
     group_number: Optional[str]
     portal_group: str
     difficulty: str
+    capture: str
     typed_errors: tuple[tuple[str, str], ...]
+    outlines: Mapping[str, np.ndarray]  # side -> the card's true corners on its photo, upright top-left first
 
     @staticmethod
     def load(folder: Path) -> "Expected":
         data = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
         return Expected(folder.name, data["payer"], data["member_id"], data.get("group_number"),
                         data.get("portal_group", "XXXXXX"), data.get("difficulty", "unknown"),
-                        tuple((e["field"], e["kind"]) for e in data.get("typed_errors", [])))
+                        data.get("capture", "unknown"),
+                        tuple((e["field"], e["kind"]) for e in data.get("typed_errors", [])),
+                        {side: np.asarray(o["corners"], np.float32)
+                         for side, o in data.get("outlines", {}).items()})
 
 
 @dataclass
@@ -50,6 +58,57 @@ class Tally:
         self.failed += scores.failed
 
 
+MIN_REGION_IOU = 0.9  # the region read covers the card this well (intersection over union) to count as found
+
+
+@dataclass
+class LocateTally:
+    """How often each card side was found and straightened (sides whose true outline is known)."""
+
+    sides: int = 0
+    outlined: int = 0  # an outline was found (not the whole-image fallback)
+    region: int = 0  # the region read is the card (IoU >= MIN_REGION_IOU), by outline or a tight crop
+    upright: int = 0  # turned the right way up
+    straightened: int = 0  # both: the card, upright
+
+    def add(self, scores: "SideScore") -> None:
+        self.sides += 1
+        self.outlined += scores.outlined
+        self.region += scores.region
+        self.upright += scores.upright
+        self.straightened += scores.region and scores.upright
+
+
+@dataclass(frozen=True)
+class SideScore:
+    outlined: bool
+    region: bool
+    upright: bool
+
+
+def score_sides(outcome: Outcome, expected: Expected) -> dict[str, SideScore]:
+    """Each side's found region against its true outline: overlap, and whether its top-left corner is the
+    card's (the rotation applied was right)."""
+    scores = {}
+    for side, truth in expected.outlines.items():
+        quality = None if isinstance(outcome, CardFailure) else outcome.quality.get(side)
+        if quality is None or quality.outline is None:
+            scores[side] = SideScore(False, False, False)
+            continue
+        found = np.asarray(quality.outline, np.float32)
+        top_left = int(np.argmin(np.linalg.norm(truth - found[0], axis=1)))
+        scores[side] = SideScore(quality.card_found, outline_iou(found, truth) >= MIN_REGION_IOU, top_left == 0)
+    return scores
+
+
+def outline_iou(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection over union of two convex quadrilaterals."""
+    a, b = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    inter, _ = cv2.intersectConvexConvex(a, b)
+    union = cv2.contourArea(a) + cv2.contourArea(b) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
 @dataclass(frozen=True)
 class CardScore:
     case: str
@@ -66,6 +125,8 @@ class Report:
     overall: Tally = field(default_factory=Tally)
     by_payer: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_difficulty: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    locate_by_difficulty: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
+    locate_by_capture: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
     typed_mistakes: int = 0
     mistakes_caught: int = 0
     correct_forms: int = 0
@@ -82,10 +143,21 @@ class Report:
                     "group_number": pct(t.group_number, t.cards), "whole_card": pct(t.whole_card, t.cards),
                     "failed": t.failed}
 
+        def located(t: LocateTally) -> dict:
+            return {"sides": t.sides, **{k: pct(getattr(t, k), t.sides)
+                                         for k in ("outlined", "region", "upright", "straightened")}}
+
+        locate_overall = LocateTally()
+        for t in self.locate_by_difficulty.values():
+            for k in vars(locate_overall):
+                setattr(locate_overall, k, getattr(locate_overall, k) + getattr(t, k))
         return {
             "overall": tally(self.overall),
             "by_payer": {k: tally(v) for k, v in sorted(self.by_payer.items())},
             "by_difficulty": {k: tally(v) for k, v in sorted(self.by_difficulty.items())},
+            "locate": located(locate_overall),
+            "locate_by_difficulty": {k: located(v) for k, v in sorted(self.locate_by_difficulty.items())},
+            "locate_by_capture": {k: located(v) for k, v in sorted(self.locate_by_capture.items())},
             "typed_mistakes_caught": pct(self.mistakes_caught, self.typed_mistakes),
             "typed_mistakes": self.typed_mistakes,
             "correct_forms_flagged": pct(self.correct_forms_flagged, self.correct_forms),
@@ -131,6 +203,9 @@ def evaluate(outcomes: Iterable[Outcome], directory: Path) -> Report:
         scores = score_card(outcome, expected)
         for tally in (report.overall, report.by_payer[expected.payer], report.by_difficulty[expected.difficulty]):
             tally.add(scores)
+        for side_score in score_sides(outcome, expected).values():
+            report.locate_by_difficulty[expected.difficulty].add(side_score)
+            report.locate_by_capture[expected.capture].add(side_score)
         if not scores.failed:
             report.seconds.append(scores.seconds)
         if not (scores.payer and scores.member_id and scores.group_number):

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
 MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
+PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
@@ -477,11 +478,14 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
     out = []
     for r, row in enumerate(rows):
         if spec.type == FieldType.TEXT:
-            text = " ".join(w.text for w in row.words)
-            if spec.shape_regex.fullmatch(text) and not any(h.row == r for h in hits):
-                out.append(Candidate(name, text, text, round(min(w.confidence for w in row.words)
-                                                            * PLACEMENT_FACTOR["shape"], 3),
-                                     side, row.box, None, "shape"))
+            if any(h.row == r for h in hits):
+                continue
+            for phrase in _phrases(row.words):
+                text = " ".join(w.text for w in phrase)
+                if spec.shape_regex.fullmatch(text):
+                    out.append(Candidate(name, text, text, round(min(w.confidence for w in phrase)
+                                                                * PLACEMENT_FACTOR["shape"], 3),
+                                         side, Box.enclosing([w.box for w in phrase]), None, "shape"))
             continue
         for i, word in enumerate(row.words):
             if (r, i) in owned:
@@ -493,6 +497,18 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
                                      side, word.box, None, "shape", changes))
                 break
     return out
+
+
+def _phrases(words: tuple[Word, ...]) -> list[tuple[Word, ...]]:
+    """A line cut where the space between two words is wider than a word space: a school's name printed
+    in the same line as an ID, across a box border, is a phrase of its own."""
+    phrases, start = [], 0
+    for i in range(1, len(words)):
+        if words[i].box.x - words[i - 1].box.right > PHRASE_GAP * max(words[i].box.h, words[i - 1].box.h):
+            phrases.append(words[start:i])
+            start = i
+    phrases.append(words[start:])
+    return phrases
 
 
 def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]]) -> Optional[Candidate]:

@@ -3,7 +3,8 @@
 Every check that can be made before decoding is made before decoding: the byte size, the format,
 and the declared pixel count (a decompression bomb is refused from its header). Decoding goes
 through Pillow (with pillow-heif for iPhone HEIC), the EXIF orientation tag is applied, and
-transparency is flattened onto white so that transparent card corners do not read as black.
+transparency is flattened onto neutral grey: transparent corners must not read as black ink, and
+a cut-out card's surroundings must differ from the card (most cards are white) for its outline to be found.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from .errors import (DecompressionBomb, ImageEmpty, ImageNotFound, ImageTooLarge
 MAX_FILE_BYTES = 40 * 1024 * 1024  # a 48 MP HEIC or an uncompressed 12 MP TIFF fits
 MAX_PIXELS = 64_000_000  # above any phone camera; Pillow's own bomb guard is set to the same
 PDF_RENDER_DPI = 300
+TRANSPARENT_BACKGROUND = (128, 128, 128)  # RGB under transparent pixels: unlike a card (mostly white) or ink
 PREVIEW_SIDE = 640  # a JPEG four times longer than this comes with a preview decoded small, to search
 
 # Pillow format names we accept (HEIF covers HEIC/HEIF via pillow-heif)
@@ -168,7 +170,7 @@ def _read_bytes(source: ImageSource, max_bytes: int) -> bytes:
 
 
 def _to_bgr(image: Image.Image) -> np.ndarray:
-    """Flatten any mode to 8-bit BGR; transparency goes onto white, like the paper a card is scanned on."""
+    """Flatten any mode to 8-bit BGR; transparency goes onto neutral grey, a table unlike card or ink."""
     if image.mode.startswith("I") or image.mode == "F":  # 16-bit or float grey, as scanners write
         values = np.asarray(image, dtype=np.float64)
         top = 1.0 if image.mode == "F" and values.max(initial=0) <= 1.0 else (65535.0 if values.max(initial=0) > 255 else 255.0)
@@ -177,7 +179,7 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA"):
         rgba = image.convert("RGBA")
-        canvas = Image.new("RGB", rgba.size, (255, 255, 255))
+        canvas = Image.new("RGB", rgba.size, TRANSPARENT_BACKGROUND)
         canvas.paste(rgba, mask=rgba.getchannel("A"))
         image = canvas
     rgb = np.asarray(image.convert("RGB"))

@@ -43,6 +43,7 @@ MAX_AREA_SHARE = 0.995
 MIN_OUTLINE_SCORE = 0.42
 ASPECT_TOLERANCE = 0.16  # log-aspect scale of the aspect fit: perspective stretches a card by 10-20%
 FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card itself (screenshot, tight crop)
+FRAME_TOUCH = 0.01  # of the picture's width: an outline this near its frame touches it (a printed box in a crop)
 COLOUR_SAMPLES = 64  # points along a side or line where colour is compared, step to step
 COLOUR_JUMP = 8.0  # Lab units between neighbouring samples that make an abrupt change
 MAX_MARGIN_JUMPS = 4  # a card's margin along one side: its colour, a band or a reflection crossing it; more is a pattern
@@ -82,7 +83,7 @@ class SideImage:
     image: np.ndarray  # BGR, CARD_WIDTH wide
     card_found: bool
     method: str  # outline | side_by_side | whole_image
-    outline: Optional[np.ndarray]  # corners on the loaded photo, straightened image's top-left first; None for whole_image
+    outline: np.ndarray  # corners on the loaded photo, straightened image's top-left first; the frame for whole_image
     turns: tuple[int, ...]  # the clockwise turns that may make it upright: (0, 180) when its text runs across
     skew_degrees: float
     card_width_px: int  # the card's width on the photo
@@ -100,7 +101,7 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
         # an outlined card is landscape after straightening, text across; a crop's text lines say which way
         turns = (90, 270) if whole and text_runs_vertically(card) else (0, 180)
         sides.append(SideImage(image=card, card_found=not whole, method=region.method,
-                               outline=None if whole else region.corners, turns=turns, skew_degrees=skew,
+                               outline=region.corners, turns=turns, skew_degrees=skew,
                                card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
                                glare=glare(card)))
     log.debug("located %d side(s) by %s", len(sides), sides[0].method)
@@ -225,7 +226,7 @@ def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: in
     h, w = flat_lab.shape[:2]
     frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and best.area > 0.5 * h * w and \
-            _shares_side(best.corners, frame):
+            _shares_side(best.corners, frame, reach=FRAME_TOUCH):
         return []
     if expect_sides >= 2:
         partner = _side_by_side_partner(best, [q for q in quads if q is not best])
@@ -737,9 +738,10 @@ def _contains(outer: np.ndarray, inner: np.ndarray, slack: float = 3.0) -> bool:
     return all(cv2.pointPolygonTest(polygon, (float(x), float(y)), True) >= -slack for x, y in inner)
 
 
-def _shares_side(inner: np.ndarray, outer: np.ndarray) -> bool:
-    """Whether a side of ``inner`` lies along a side of ``outer`` (both its ends near that side)."""
-    reach = 0.03 * _long_side(outer)
+def _shares_side(inner: np.ndarray, outer: np.ndarray, reach: float = 0.03) -> bool:
+    """Whether a side of ``inner`` lies along a side of ``outer`` (both its ends within ``reach`` of the
+    outer's long side from it)."""
+    reach *= _long_side(outer)
     for i in range(4):
         a, b = outer[i], outer[(i + 1) % 4]
         near = [_distance_to_segment(p, a, b) <= reach for p in inner]

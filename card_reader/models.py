@@ -104,8 +104,9 @@ class SideQuality(BaseModel):
     sharpness: float
     glare: float
     ocr_confidence: float = 0.0
-    outline: Optional[list[list[float]]] = Field(default=None, description="the card's corners on the photo "
-                                                 "(EXIF applied), the upright card's top-left first")
+    outline: Optional[list[list[float]]] = Field(default=None, description="the corners of what was read as the "
+                                                 "card on the photo (EXIF applied), the upright card's top-left "
+                                                 "first; the photo's frame when no outline was found")
     issues: list[str] = Field(default_factory=list)
 
 

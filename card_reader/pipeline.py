@@ -204,8 +204,7 @@ class CardReader:
             issues.append("glare")
         if side.page.mean_confidence < t.min_ocr_confidence:
             issues.append("low_text_confidence")
-        outline = (upright_corners(img.outline, side.reading.rotation).round(1).tolist()
-                   if img.outline is not None else None)
+        outline = upright_corners(img.outline, side.reading.rotation).round(1).tolist()
         return SideQuality(card_found=img.card_found, method=img.method, rotation_applied=side.reading.rotation,
                            exif_rotation=side.exif_rotation, skew_degrees=round(img.skew_degrees, 2),
                            card_width_px=img.card_width_px, sharpness=round(img.sharpness, 1),
@@ -307,7 +306,7 @@ def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: 
     for name, photo in photos:
         canvas = photo.pixels.copy()
         for s in sides:
-            if s.located.outline is not None and (s.side == name or s.located.method == "side_by_side"):
+            if s.located.card_found and (s.side == name or s.located.method == "side_by_side"):
                 cv2.polylines(canvas, [s.located.outline.astype("int32")], True, (0, 0, 255),
                               max(2, canvas.shape[1] // 300))
         cv2.imwrite(str(directory / f"{name}_1_photo_outline.jpg"), canvas)

@@ -9,6 +9,9 @@ over cores. The API object is not thread-safe: one engine per process or thread.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import glob
 import logging
 import os
 from pathlib import Path
@@ -27,6 +30,27 @@ try:  # noqa: E402  (after pinning the thread count for the library's OpenMP run
     import tesserocr
 except ImportError:  # pragma: no cover - declared in pyproject; the pytesseract engine is the fallback
     tesserocr = None
+
+LEPTONICA_SEVERITY_NONE = 6  # leptonica's L_SEVERITY_NONE
+
+
+def _silence_leptonica() -> None:
+    """Stop leptonica (Tesseract's image library) printing to our stderr: inside Tesseract's page layout
+    it reports harmless clipping ("Error in boxClipToRectangle") that would spray a batch's console and
+    cannot be routed to logging. Uses the copy the tesserocr wheel bundles, else the system library."""
+    bundled = os.path.join(os.path.dirname(os.path.dirname(tesserocr.__file__)), "tesserocr.libs")
+    for path in (*sorted(glob.glob(os.path.join(bundled, "libleptonica*"))),
+                 ctypes.util.find_library("leptonica"), ctypes.util.find_library("lept")):
+        if path:
+            try:
+                ctypes.CDLL(path).setMsgSeverity(LEPTONICA_SEVERITY_NONE)
+                return
+            except (OSError, AttributeError):
+                continue
+
+
+if tesserocr is not None:
+    _silence_leptonica()
 
 DEFAULT_PSM = 11  # sparse text: cards are islands of labels and values, not paragraphs
 TESSDATA_DIRS = ("/usr/share/tesseract-ocr/5/tessdata", "/usr/share/tesseract-ocr/4.00/tessdata",

@@ -66,6 +66,15 @@ def test_student_resources_policy_number_drops_parenthesised_digits():
     assert portal_group_value(match.template, "2020-451-1") == "XXXXXX"
 
 
+def test_unlabelled_school_name_is_its_own_phrase_not_the_whole_line():
+    """A school printed in a box beside the ID boxes shares their text line; a wide space cuts it off."""
+    _, e = read("UnitedHealthcare StudentResources\n"
+                "SR ID        Policy No\n"
+                "987654321    2020-451-1 (312)    Cedar Valley College", payer="uhc_student_resources")
+    assert value(e, "school_name") == "Cedar Valley College"
+    assert value(e, "member_id") == "987654321"
+
+
 def test_aetna_portal_group_is_first_six_digits():
     match, e = read("aetna   Open Access Aetna Select\n"
                     "ID W213769935\n"

@@ -71,6 +71,8 @@ def colour_at(pixels: np.ndarray, y: int, x: int) -> str:
         return "white"
     if max(r, g, b) < 40:
         return "black"
+    if 100 < min(r, g, b) and max(r, g, b) < 156 and max(r, g, b) - min(r, g, b) < 12:
+        return "grey"
     return f"other{(int(b), int(g), int(r))}"
 
 
@@ -269,14 +271,14 @@ def test_palette_png_keeps_its_colours():
     assert_upright_card(result.pixels)
 
 
-def test_palette_png_transparent_index_becomes_white():
-    """A palette PNG whose background index is transparent flattens onto white."""
+def test_palette_png_transparent_index_becomes_grey():
+    """A palette PNG whose background index is transparent flattens onto neutral grey."""
     a = np.zeros((HEIGHT, WIDTH), np.uint8)  # index 0 everywhere ...
     a[16:48, 24:72] = 1  # ... index 1 (red) in the middle
     image = Image.fromarray(a, "P")
     image.putpalette([0, 0, 0, 255, 0, 0] + [0, 0, 0] * 254)
     result = load_image(encode(image, "PNG", transparency=0))
-    assert colour_at(result.pixels, 3, 3) == "white"  # transparent black must not show as black
+    assert colour_at(result.pixels, 3, 3) == "grey"  # transparent black must not show as black
     assert colour_at(result.pixels, HEIGHT // 2, WIDTH // 2) == "red"
 
 
@@ -294,12 +296,12 @@ def _rgba_with_clear_corners(mode: str = "RGBA") -> Image.Image:
 @pytest.mark.parametrize("fmt,mode,kwargs", [
     ("PNG", "RGBA", {}), ("PNG", "LA", {}), ("WEBP", "RGBA", {"lossless": True}), ("TIFF", "RGBA", {}),
 ], ids=["png-rgba", "png-la", "webp-rgba", "tiff-rgba"])
-def test_transparent_corners_become_white_not_black(fmt, mode, kwargs):
-    """Cut-out card PNGs have clear corners; they must read as white paper, never as black."""
+def test_transparent_corners_become_grey_not_black(fmt, mode, kwargs):
+    """Cut-out card PNGs have clear corners; they must read as a neutral table, never as black ink."""
     result = load_image(encode(_rgba_with_clear_corners(mode), fmt, **kwargs))
     h, w = result.pixels.shape[:2]
     for y, x in [(2, 2), (2, w - 3), (h - 3, 2), (h - 3, w - 3)]:
-        assert colour_at(result.pixels, y, x) == "white", f"corner ({y},{x})"
+        assert colour_at(result.pixels, y, x) == "grey", f"corner ({y},{x})"
     if mode == "LA":  # the opaque body is the grey of pure red (luma 76), not washed out to white
         assert np.abs(result.pixels[h // 2, w // 2].astype(int) - 76).max() <= 2
     else:

@@ -1,0 +1,78 @@
+"""card_reader.evaluate: how a reading is scored against expected.json, including where the card was found."""
+
+import json
+
+import numpy as np
+import pytest
+
+from card_reader.evaluate import Expected, evaluate, outline_iou, score_sides
+from card_reader.models import CardFailure, CardResult, FieldReading, PayerResult, SideQuality
+
+CARD = [[100.0, 50.0], [956.0, 50.0], [956.0, 590.0], [100.0, 590.0]]  # upright, top-left first
+
+
+def write_case(root, name, *, difficulty="ordinary", capture="photo", outlines=None):
+    folder = root / name
+    folder.mkdir()
+    expected = {"case": name, "payer": "uhc", "member_id": "123456789", "group_number": "12345",
+                "difficulty": difficulty, "capture": capture, "typed_errors": [],
+                "outlines": outlines if outlines is not None else {"front": {"file": "front.jpg", "corners": CARD}}}
+    (folder / "expected.json").write_text(json.dumps(expected))
+    return folder
+
+
+def result(case, outline, *, card_found=True, member_id="123456789"):
+    quality = SideQuality(card_found=card_found, method="outline" if card_found else "whole_image",
+                          rotation_applied=0, card_width_px=856, sharpness=200.0, glare=0.0, outline=outline)
+    fields = {"member_id": FieldReading(value=member_id, confidence=0.9, side="front", raw=member_id),
+              "group_number": FieldReading(value="12345", confidence=0.9, side="front", raw="12345")}
+    return CardResult(case=case, payer=PayerResult(id="uhc", name="UnitedHealthcare", confidence=1.0),
+                      fields=fields, quality={"front": quality})
+
+
+def test_outline_iou_of_identical_and_disjoint_quads():
+    square = np.float32([[0, 0], [10, 0], [10, 10], [0, 10]])
+    assert outline_iou(square, square) == pytest.approx(1.0)
+    assert outline_iou(square, square + 20) == 0.0
+    assert outline_iou(square, np.float32([[0, 0], [10, 0], [10, 5], [0, 5]])) == pytest.approx(0.5)
+
+
+def test_found_card_turned_the_right_way_scores_straightened(tmp_path):
+    write_case(tmp_path, "a")
+    [score] = score_sides(result("a", CARD), Expected.load(tmp_path / "a")).values()
+    assert score.outlined and score.region and score.upright
+
+
+def test_upside_down_card_is_found_but_not_upright(tmp_path):
+    write_case(tmp_path, "a")
+    upside_down = CARD[2:] + CARD[:2]  # the same outline, its top-left corner at the card's bottom-right
+    [score] = score_sides(result("a", upside_down), Expected.load(tmp_path / "a")).values()
+    assert score.region and not score.upright
+
+
+def test_outline_off_the_card_is_not_the_card_region(tmp_path):
+    write_case(tmp_path, "a")
+    inner_box = [[100.0, 50.0], [956.0, 50.0], [956.0, 200.0], [100.0, 200.0]]  # the header band only
+    [score] = score_sides(result("a", inner_box), Expected.load(tmp_path / "a")).values()
+    assert score.outlined and not score.region
+
+
+def test_whole_image_of_a_tight_crop_counts_as_the_card(tmp_path):
+    write_case(tmp_path, "a", outlines={"front": {"file": "front.png", "corners": [[2, 1], [855, 2], [855, 539], [1, 539]]}})
+    frame = [[0.0, 0.0], [856.0, 0.0], [856.0, 540.0], [0.0, 540.0]]
+    [score] = score_sides(result("a", frame, card_found=False), Expected.load(tmp_path / "a")).values()
+    assert not score.outlined and score.region and score.upright
+
+
+def test_report_counts_sides_per_difficulty_and_capture(tmp_path):
+    write_case(tmp_path, "good", difficulty="hard")
+    write_case(tmp_path, "failed", difficulty="hard", capture="scan")
+    write_case(tmp_path, "wrong_id", difficulty="clean")
+    outcomes = [result("good", CARD), CardFailure(case="failed", error="image_truncated", message="cut short"),
+                result("wrong_id", CARD, member_id="999999999")]
+    data = evaluate(outcomes, tmp_path).as_dict()
+    assert data["locate_by_difficulty"]["hard"] == {"sides": 2, "outlined": 50.0, "region": 50.0,
+                                                    "upright": 50.0, "straightened": 50.0}
+    assert data["locate_by_capture"]["scan"]["straightened"] == 0.0
+    assert data["locate"]["sides"] == 3 and data["locate"]["straightened"] == pytest.approx(66.7)
+    assert data["by_difficulty"]["clean"]["member_id"] == 0.0 and data["by_difficulty"]["hard"]["whole_card"] == 50.0
