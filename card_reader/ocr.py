@@ -166,6 +166,7 @@ class UprightReading:
 
 LINE_PSM = 7  # Tesseract's page segmentation mode for a single line of text
 MIN_KNOWN_WORDS = 2  # card words (labels, payer names) read confidently that make a reading plainly upright
+KEEP_UNCOVERED_CONFIDENCE = 0.6  # a first-pass word this sure survives a re-read that found nothing over it
 
 
 def read_upright(engine: OcrEngine, image: np.ndarray, *, turns: Sequence[int] = (0, 180),
@@ -215,9 +216,14 @@ def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence
 def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
     """The page with the words whose centres lie in ``box`` replaced by ``words`` (a region read again),
     unless the new reading is clearly less sure, or holds much less text, than the words it would replace:
-    reading a region again must not lose what the first pass read well (a label, a name)."""
+    reading a region again must not lose what the first pass read well (a label, a name). An old word
+    read confidently that no new word covers stays: the second reading saw nothing there (a small label
+    read at a large value's scale comes back as punctuation), which does not make the first one wrong."""
+    words = [w for w in words if any(ch.isalnum() for ch in w.text)]
+
     def inside(word: Word) -> bool:
-        return box.x <= word.box.cx <= box.right and box.y <= word.box.cy <= box.bottom
+        return box.x <= word.box.cx <= box.right and box.y <= word.box.cy <= box.bottom and \
+            (word.confidence < KEEP_UNCOVERED_CONFIDENCE or any(word.box.overlap(new.box) > 0.3 for new in words))
 
     old = [w for w in page.words() if inside(w)]
     new_chars, old_chars = _characters(words), _characters(old)
