@@ -135,6 +135,14 @@ def test_rx_group_is_not_the_group_number():
     assert value(e, "rx_group") == "0067213"
 
 
+@pytest.mark.parametrize("printed,read_as", [("G01141748", "GO1141748"), ("601141748", "6O1141748"),
+                                             ("H09882568", "HO9882568")])
+def test_generic_id_letter_o_touching_a_digit_is_a_zero(printed, read_as):
+    _, e = read(f"Acme Health Plan\nMember ID {read_as}\nGroup 12345", payer="unknown")
+    assert value(e, "member_id") == printed
+    assert e.fields["member_id"].repaired == 1
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
