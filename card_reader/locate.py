@@ -225,8 +225,7 @@ def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: in
     best = _card_among_nested(quads[0], quads, flat_lab)
     h, w = flat_lab.shape[:2]
     frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and best.area > 0.5 * h * w and \
-            _shares_side(best.corners, frame, reach=FRAME_TOUCH):
+    if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and _shares_side(best.corners, frame, reach=FRAME_TOUCH):
         return []
     if expect_sides >= 2:
         partner = _side_by_side_partner(best, [q for q in quads if q is not best])

@@ -360,6 +360,18 @@ def test_tight_crop_falls_back_to_whole_image(upside_down):
     assert turn == (180 if upside_down else 0) and marker_on_top(image)
 
 
+def test_printed_panel_touching_the_frame_of_a_tight_crop_is_not_the_card():
+    """A card-shaped panel printed in a corner of a card that fills the picture (a cut-out PNG: a few
+    pixels of flattened transparency around it) is a detail of the card, not the card."""
+    face = card_face()
+    h, w = face.shape[:2]
+    panel_w = int(w * 0.45)
+    cv2.rectangle(face, (w - 1 - panel_w, h - 1 - int(panel_w / 1.586)), (w - 1, h - 1), (90, 160, 90), -1)
+    crop = cv2.copyMakeBorder(face, 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=(128, 128, 128))
+    [side] = locate_cards(loaded(crop))
+    assert side.method == "whole_image" and side.card_width_px == crop.shape[1]
+
+
 def text_scan(angle: float) -> np.ndarray:
     """A white page of text lines, turned by ``angle`` degrees as cv2.getRotationMatrix2D turns (anticlockwise)."""
     scan = np.full((1100, 1700, 3), 255, np.uint8)
