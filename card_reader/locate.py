@@ -89,6 +89,7 @@ class SideImage:
     card_width_px: int  # the card's width on the photo
     sharpness: float
     glare: float
+    brightness: float
 
 
 def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImage]:
@@ -103,7 +104,7 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
         sides.append(SideImage(image=card, card_found=not whole, method=region.method,
                                outline=region.corners, turns=turns, skew_degrees=skew,
                                card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
-                               glare=glare(card)))
+                               glare=glare(card), brightness=brightness(card)))
     log.debug("located %d side(s) by %s", len(sides), sides[0].method)
     return sides
 
@@ -881,6 +882,13 @@ def glare(card: np.ndarray) -> float:
         blown &= hsv[:, :, 1] <= 40
     blown &= local >= 200  # a bright patch, not a thin white glyph on a dark band
     return float(blown.mean())
+
+
+def brightness(card: np.ndarray) -> float:
+    """How bright the card's light parts are (95th percentile of grey, 0..255): a white or pale card, or
+    the light print of a dark one, is well above 140 in any usable light."""
+    grey = cv2.cvtColor(card[::4, ::4], cv2.COLOR_BGR2GRAY) if card.ndim == 3 else card[::4, ::4]
+    return float(np.percentile(grey, 95))
 
 
 def _downscale(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:

@@ -103,6 +103,7 @@ class SideQuality(BaseModel):
     card_width_px: int = Field(description="the card's width in pixels on the photo")
     sharpness: float
     glare: float
+    brightness: float = Field(description="the card's light parts: 95th percentile of grey, 0..255")
     ocr_confidence: float = 0.0
     outline: Optional[list[list[float]]] = Field(default=None, description="the corners of what was read as the "
                                                  "card on the photo (EXIF applied), the upright card's top-left "

@@ -49,6 +49,7 @@ class QualityThresholds:
     min_sharpness: float = 60.0
     min_card_width_px: int = 500
     max_glare: float = 0.04
+    min_brightness: float = 140.0  # the card's light parts (95th percentile of grey) darker than this: low light
     min_ocr_confidence: float = 0.55
 
 
@@ -202,13 +203,18 @@ class CardReader:
             issues.append("too_small")
         if img.glare > t.max_glare:
             issues.append("glare")
+        if img.brightness < t.min_brightness:
+            issues.append("dark")
+        if not img.card_found:
+            issues.append("card_not_found")
         if side.page.mean_confidence < t.min_ocr_confidence:
             issues.append("low_text_confidence")
         outline = upright_corners(img.outline, side.reading.rotation).round(1).tolist()
         return SideQuality(card_found=img.card_found, method=img.method, rotation_applied=side.reading.rotation,
                            exif_rotation=side.exif_rotation, skew_degrees=round(img.skew_degrees, 2),
                            card_width_px=img.card_width_px, sharpness=round(img.sharpness, 1),
-                           glare=round(img.glare, 4), ocr_confidence=round(side.page.mean_confidence, 3),
+                           glare=round(img.glare, 4), brightness=round(img.brightness, 1),
+                           ocr_confidence=round(side.page.mean_confidence, 3),
                            outline=outline, issues=issues)
 
 

@@ -23,7 +23,8 @@ def write_case(root, name, *, difficulty="ordinary", capture="photo", outlines=N
 
 def result(case, outline, *, card_found=True, member_id="123456789"):
     quality = SideQuality(card_found=card_found, method="outline" if card_found else "whole_image",
-                          rotation_applied=0, card_width_px=856, sharpness=200.0, glare=0.0, outline=outline)
+                          rotation_applied=0, card_width_px=856, sharpness=200.0, glare=0.0, brightness=230.0,
+                          outline=outline)
     fields = {"member_id": FieldReading(value=member_id, confidence=0.9, side="front", raw=member_id),
               "group_number": FieldReading(value="12345", confidence=0.9, side="front", raw="12345")}
     return CardResult(case=case, payer=PayerResult(id="uhc", name="UnitedHealthcare", confidence=1.0),

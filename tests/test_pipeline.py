@@ -52,6 +52,20 @@ def test_result_contract(tmp_path, reader):
     assert CardResult.model_validate_json(result.model_dump_json()) == result
 
 
+def test_dark_photo_and_missing_outline_are_quality_issues(tmp_path):
+    """Issues name what the client can fix; a retake is asked for only because the ID was not read."""
+    dark = card_photo(tmp_path / "dark.png")
+    cv2.imwrite(str(dark), (cv2.imread(str(dark)) * 0.4).astype(np.uint8))  # the same card in poor light
+    crop = tmp_path / "crop.png"
+    cv2.imwrite(str(crop), cv2.imread(str(card_photo(tmp_path / "c.png")))[350:850, 400:1193])
+    reader = CardReader(engine=FakeEngine([page_from_text("UnitedHealthcare\nGroup Number 98765")]))
+    result = reader.read(dark, crop)
+    assert "dark" in result.quality["front"].issues and result.quality["front"].card_found
+    assert "card_not_found" in result.quality["back"].issues and "dark" not in result.quality["back"].issues
+    retakes = [f.message for f in result.flags if f.code == "photo_retake"]
+    assert any("too dark" in m for m in retakes) and result.needs_review
+
+
 def test_no_phi_in_logs_at_any_level(tmp_path, reader, caplog):
     caplog.set_level(logging.DEBUG, logger="card_reader")
     reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),

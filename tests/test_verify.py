@@ -186,7 +186,7 @@ def test_student_resources_school_missing_or_read_from_card():
 
 def test_poor_photo_asks_for_retake_only_when_the_reading_suffers():
     blurry = {"front": SideQuality(card_found=True, method="outline", rotation_applied=0, card_width_px=900,
-                                   sharpness=5, glare=0, issues=["blurry"])}
+                                   sharpness=5, glare=0, brightness=220, issues=["blurry"])}
     unread = run("UnitedHealthcare\nGroup Number 98765", "b", quality=blurry)
     assert "photo_retake" in codes(unread) and "blurry" in next(f.message for f in unread.flags
                                                                  if f.code == "photo_retake")
