@@ -143,6 +143,12 @@ def test_generic_id_letter_o_touching_a_digit_is_a_zero(printed, read_as):
     assert e.fields["member_id"].repaired == 1
 
 
+def test_anthem_letter_o_touching_a_digit_is_a_zero_but_the_prefix_keeps_its_letters():
+    _, e = read("Anthem BlueCross BlueShield\nMember ID XKO4O6529445\nGroup 7O298ABA46", payer="anthem")
+    assert value(e, "member_id") == "XKO406529445"  # the prefix's O stays a letter
+    assert value(e, "group_number") == "70298ABA46"
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
