@@ -775,8 +775,8 @@ def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
 
 def straighten(photo: np.ndarray, region: CardRegion) -> tuple[np.ndarray, float]:
     """The card side as a flat, level image CARD_WIDTH wide, and the text skew removed (whole images only)."""
-    if region.method == "whole_image":
-        card, skew = deskew_by_text(photo)
+    if region.method == "whole_image":  # brought to the working size first: turning 12 MP costs ten times more
+        card, skew = deskew_by_text(_resize_to_width(photo, CARD_WIDTH))
         return _resize_to_width(card, CARD_WIDTH), skew
     return warp_card(photo, region.corners), 0.0
 
