@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional
 
 from rapidfuzz.distance import Levenshtein
@@ -116,6 +116,10 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 # a direct reading of one part alone (the number under "Identification #") is superseded
                 parts = {c.value for part in spec.compose for c in candidates[part]}
                 candidates[name] = [c for c in candidates[name] if c.value not in parts] + [composed]
+            elif not candidates[name]:
+                # the whole value printed under one part's label ("ID Number" above "RCA A43102083")
+                candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
+                                    if spec.regex.fullmatch(c.value)]
     chosen: dict[str, Candidate] = {}
     alternatives: dict[str, tuple[Candidate, ...]] = {}
     for name, found in candidates.items():

@@ -32,12 +32,16 @@ def strip_accents(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
+_SIGNS_AS_LETTERS = str.maketrans({"$": "S", "§": "S", "€": "C", "¢": "C", "£": "E"})
+
+
 def normalise_identifier(text: str, keep: str = "") -> str:
     """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group).
 
-    A ``$`` inside an identifier is OCR's reading of an S (copays are never identifiers).
+    Currency and section signs inside an identifier are OCR's readings of the letters they resemble
+    ($ and § for S, € and ¢ for C, £ for E): copays are never identifiers.
     """
-    text = strip_accents(text).upper().replace("$", "S")
+    text = strip_accents(text).upper().translate(_SIGNS_AS_LETTERS)
     return "".join(ch for ch in text if ch.isalnum() or ch in keep)
 
 

@@ -149,6 +149,20 @@ def test_anthem_letter_o_touching_a_digit_is_a_zero_but_the_prefix_keeps_its_let
     assert value(e, "group_number") == "70298ABA46"
 
 
+def test_whole_bcbs_id_under_a_number_label_is_the_member_id():
+    """No prefix column: the ID printed whole under "ID Number" is the member ID, not half of one."""
+    _, e = read("Anthem Blue Cross and Blue Shield\n"
+                "ID NUMBER          GRP\n"
+                "RCA A43102083      3318ERH78", payer="anthem")
+    assert value(e, "member_id") == "RCAA43102083"
+    assert value(e, "group_number") == "3318ERH78"
+
+
+def test_currency_sign_read_for_a_letter_is_that_letter():
+    _, e = read("Anthem Blue Cross\nMember ID XKU406529445\nGroup €25179", payer="anthem")
+    assert value(e, "group_number") == "C25179"
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
