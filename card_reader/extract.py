@@ -492,7 +492,8 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
                                          side, Box.enclosing([w.box for w in phrase]), None, "shape"))
             continue
         for i, word in enumerate(row.words):
-            if (r, i) in owned:
+            # printed as one solid token: a phone number, a ZIP+4 or a dated range is not an ID
+            if (r, i) in owned or not _solid(word.text):
                 continue
             value = normalise_identifier(word.text, spec.keep)
             for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
@@ -501,6 +502,11 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
                                      side, word.box, None, "shape", changes))
                 break
     return out
+
+
+def _solid(text: str) -> bool:
+    """Letters and digits only, apart from punctuation at either end."""
+    return text.strip(".,:;'\"").isalnum()
 
 
 def _phrases(words: tuple[Word, ...]) -> list[tuple[Word, ...]]:

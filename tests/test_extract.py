@@ -163,6 +163,18 @@ def test_currency_sign_read_for_a_letter_is_that_letter():
     assert value(e, "group_number") == "C25179"
 
 
+def test_member_id_whose_label_was_lost_is_found_by_its_shape_and_trusted_less():
+    _, e = read("UnitedHealthcare\nWEARRES\n439313902\nGroup Number 974662\n"
+                "Claims P.O. Box 881216, Tampa, FL 33614-1234   Call 1-855-779-4505", payer="uhc")
+    assert value(e, "member_id") == "439313902"
+    assert e.fields["member_id"].placement == "shape" and e.fields["member_id"].confidence < 0.75
+
+
+def test_shape_alone_never_takes_a_phone_number_or_zip_code():
+    _, e = read("UnitedHealthcare\nTampa, FL 33614-1234\nCall 855-779-450\nGroup Number 974662", payer="uhc")
+    assert value(e, "member_id") is None
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
