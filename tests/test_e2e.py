@@ -39,6 +39,12 @@ def test_accuracy_floors(report):
     assert data["group_number"] >= GROUP_FLOOR, data
 
 
+def test_card_found_and_straightened_floor(report):
+    data = report[1].as_dict()["locate"]
+    assert data["sides"] >= 60 and data["straightened"] >= STRAIGHTENED_FLOOR, data
+    assert data["upright"] >= UPRIGHT_FLOOR, data
+
+
 def test_review_decisions_floors(report):
     data = report[1].as_dict()
     assert data["typed_mistakes_caught"] >= CAUGHT_FLOOR, data
@@ -57,8 +63,10 @@ def test_inspect_cli_prints_card_result_json():
     assert result["fields"]["member_id"]["value"] == expected["member_id"]
 
 
-PAYER_FLOOR = 92.5
-MEMBER_FLOOR = 70.0
-GROUP_FLOOR = 85.0
+PAYER_FLOOR = 95.0
+MEMBER_FLOOR = 85.0
+GROUP_FLOOR = 92.5
+STRAIGHTENED_FLOOR = 87.0
+UPRIGHT_FLOOR = 97.0
 CAUGHT_FLOOR = 94.0
 FLAGGED_CEILING = 30.0
