@@ -348,7 +348,6 @@ def page_from_text(text: str, *, width: int = 1012, height: int = 638, confidenc
     for row, raw_line in enumerate(text.splitlines()):
         y = 20 + row * line_height
         words: list[Word] = []
-        col = 0
         i = 0
         while i < len(raw_line):
             if raw_line[i] == " ":
@@ -361,7 +360,6 @@ def page_from_text(text: str, *, width: int = 1012, height: int = 638, confidenc
             words.append(Word(token, Box(20 + i * char_width, y, len(token) * char_width, line_height - 10),
                               confidence))
             i = j
-            col += 1
         if words:
             # split into blocks wherever the text has a wide gap
             segment: list[Word] = [words[0]]

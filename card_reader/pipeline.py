@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from . import __version__
-from .errors import InvalidSubmission, ProcessingError
+from .errors import InvalidSubmission
 from .extract import Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, shape_zones
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
