@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
 MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
+LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
@@ -285,8 +286,8 @@ def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> lis
     """Words from ``start`` that belong to one value: close together, before the next label."""
     words: list[Word] = []
     for word in row.words[start:stop]:
-        if not squash(word.text) and not words:
-            continue  # a lone ':' or '#' between label and value
+        if not words and squash(word.text) in LABEL_TAILS:
+            continue  # a lone ':' or '#', or the "No." of "GRP No." the label list did not spell out
         if words:
             gap = word.box.x - words[-1].box.right
             if gap > 1.2 * max(words[-1].box.h, word.box.h):
@@ -446,6 +447,11 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         value = normalise_identifier(text, spec.keep).strip("-/.")
         if not value:
             return None
+        if spec.person_suffix:  # the person's suffix after a dash ("912345678-01") is not part of the ID
+            dashed = re.fullmatch(rf"(.+?)\s*[-\u2010-\u2013]\s*(?:{spec.person_suffix})", text.strip())
+            if dashed:
+                for repaired, changes in repairs(normalise_identifier(dashed.group(1), spec.keep), spec.regex):
+                    return repaired, raw, changes
         for repaired, changes in repairs(value, spec.regex):
             return repaired, raw, changes
         if spec.person_suffix:  # the person's suffix read glued to the ID ("260608457 01" as "26060845701")

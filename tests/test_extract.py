@@ -175,6 +175,21 @@ def test_shape_alone_never_takes_a_phone_number_or_zip_code():
     assert value(e, "member_id") is None
 
 
+def test_label_tail_words_are_not_the_value():
+    _, e = read("aetna\nID W123456789\nGRP NO. 866081-030-00001", payer="aetna")
+    assert value(e, "group_number") == "866081-030-00001"
+
+
+def test_person_suffix_after_a_dash_is_not_part_of_the_id():
+    _, e = read("UnitedHealthcare\nMember ID 912345678-01\nGroup Number 0705214", payer="uhc")
+    assert value(e, "member_id") == "912345678"
+
+
+def test_kaiser_record_number_is_the_member_id():
+    _, e = read("Kaiser Permanente\nMRN 12345678\nGroup 1234", payer="unknown")
+    assert value(e, "member_id") == "12345678"
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
