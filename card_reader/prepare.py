@@ -55,7 +55,10 @@ def ink_contrast(image: np.ndarray) -> np.ndarray:
     closed = cv2.morphologyEx(grey, cv2.MORPH_CLOSE, element).astype(np.int16)  # the light level around
     opened = cv2.morphologyEx(grey, cv2.MORPH_OPEN, element).astype(np.int16)  # the dark level around
     quarter = cv2.resize(grey, (max(1, width // 4), max(1, height // 4)), interpolation=cv2.INTER_AREA)
-    kernel = max(15, (width // 28) | 1)  # about a sixth of the card on the quarter-size copy
+    # twice the structuring element (a fourteenth of the card): local enough to follow a glare patch (wider,
+    # the patch's paper reads as light ink on a darker background), wide enough that a bold digit's strokes
+    # stay a minority of the window
+    kernel = max(15, (width // 56) | 1)
     background = cv2.resize(cv2.medianBlur(quarter, kernel), (width, height),
                             interpolation=cv2.INTER_LINEAR).astype(np.int16)
     pixel = grey.astype(np.int16)

@@ -1,0 +1,71 @@
+"""card_reader.prepare: ink found by contrast with its own background, whatever the card's colours."""
+
+import cv2
+import numpy as np
+
+from card_reader.prepare import prepare_for_ocr
+
+W, H = 1280, 807
+
+
+def card(shade: int = 215) -> np.ndarray:
+    return np.full((H, W, 3), shade, np.uint8)
+
+
+def write(image: np.ndarray, text: str, x: int, y: int, colour: int, scale: float = 1.6, thickness: int = 3) -> None:
+    cv2.putText(image, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (colour,) * 3, thickness, cv2.LINE_AA)
+
+
+def ink_share(binary: np.ndarray, x0: int, y0: int, x1: int, y1: int) -> float:
+    return float((binary[y0:y1, x0:x1] < 128).mean())
+
+
+def test_dark_text_on_a_light_card_is_black_on_white():
+    image = card()
+    write(image, "MEMBER ID 912345678", 80, 200, 40)
+    binary = prepare_for_ocr(image)
+    assert 0.1 < ink_share(binary, 80, 160, 700, 210) < 0.6
+    assert ink_share(binary, 80, 400, 700, 600) < 0.01
+
+
+def test_white_text_on_a_dark_band_comes_out_black_on_white():
+    image = card()
+    image[40:150] = 60  # a navy header band
+    write(image, "UnitedHealthcare", 80, 115, 245)
+    binary = prepare_for_ocr(image)
+    assert 0.1 < ink_share(binary, 80, 75, 500, 125) < 0.6  # the letters are ink ...
+    assert ink_share(binary, 900, 50, 1200, 140) < 0.02  # ... the band itself is background
+
+
+def test_text_under_a_glare_patch_keeps_its_polarity():
+    """A reflection is brighter than the card around it; its paper must not read as light ink."""
+    image = card(175)
+    write(image, "381165", 610, 390, 110, scale=1.2)
+    yy, xx = np.mgrid[0:H, 0:W]
+    glow = 110 * np.exp(-((xx - 690) ** 2 + (yy - 378) ** 2) / (2 * 70.0 ** 2))  # a soft blown-out spot
+    image = np.clip(image.astype(np.float32) + glow[..., None], 0, 255).astype(np.uint8)
+    binary = prepare_for_ocr(image)
+    assert ink_share(binary, 610, 325, 770, 352) < 0.02  # the bright paper above the text
+    assert ink_share(binary, 610, 402, 770, 430) < 0.02  # and below it
+    assert 0.08 < ink_share(binary, 610, 362, 770, 392) < 0.6
+
+
+def test_bold_large_digits_stay_solid():
+    image = card()
+    write(image, "8", 200, 400, 30, scale=5.0, thickness=24)
+    binary = prepare_for_ocr(image)
+    ys, xs = np.nonzero(binary[200:420, 180:420] < 128)
+    assert len(ys) > 0
+    # the thick stroke is ink through its width: no hollow outline
+    stroke = binary[300:320, 180:420] < 128
+    runs = [len(run) for run in "".join("1" if v else "0" for v in stroke[10]).split("0") if run]
+    assert max(runs) >= 18
+
+
+def test_box_frame_around_a_value_is_removed():
+    image = card()
+    cv2.rectangle(image, (100, 300), (700, 420), (40, 40, 40), 3)
+    write(image, "W123456789", 140, 380, 40)
+    binary = prepare_for_ocr(image)
+    assert ink_share(binary, 100, 300, 700, 304) < 0.05  # the frame's top edge is gone
+    assert ink_share(binary, 140, 340, 600, 385) > 0.1  # the value stays
