@@ -499,7 +499,7 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
             continue
         for i, word in enumerate(row.words):
             # printed as one solid token: a phone number, a ZIP+4 or a dated range is not an ID
-            if (r, i) in owned or not _solid(word.text):
+            if (r, i) in owned or not _solid(word.text, spec.keep):
                 continue
             value = normalise_identifier(word.text, spec.keep)
             for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
@@ -510,9 +510,10 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
     return out
 
 
-def _solid(text: str) -> bool:
-    """Letters and digits only, apart from punctuation at either end."""
-    return text.strip(".,:;'\"").isalnum()
+def _solid(text: str, keep: str = "") -> bool:
+    """Letters and digits (and the value's own ``keep`` characters) only, apart from punctuation at either end."""
+    core = text.strip(".,:;'\"")
+    return bool(core) and all(ch.isalnum() or ch in keep for ch in core)
 
 
 def _phrases(words: tuple[Word, ...]) -> list[tuple[Word, ...]]:

@@ -190,6 +190,18 @@ def test_kaiser_record_number_is_the_member_id():
     assert value(e, "member_id") == "12345678"
 
 
+def test_group_of_distinctive_dashed_shape_found_without_its_label():
+    _, e = read("UMR\nA UnitedHealthcare Company\nID Number\n758266148   76-767177\nIssuer (80840) 4359912869",
+                payer="umr")
+    assert value(e, "member_id") == "758266148"
+    assert value(e, "group_number") == "76-767177" and e.fields["group_number"].placement == "shape"
+
+
+def test_student_resources_policy_shape_is_never_a_date():
+    _, e = read("UnitedHealthcare StudentResources\nSR ID# 987654321\nEffective 2024-08-15", payer="uhc_student_resources")
+    assert value(e, "group_number") is None
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
