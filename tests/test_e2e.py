@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from card_reader import CardReader
 from card_reader.batch import discover_cases, run_batch
 from card_reader.evaluate import evaluate
 from card_reader.models import CardFailure
@@ -49,6 +50,22 @@ def test_review_decisions_floors(report):
     data = report[1].as_dict()
     assert data["typed_mistakes_caught"] >= CAUGHT_FLOOR, data
     assert data["correct_forms_flagged"] <= FLAGGED_CEILING, data
+
+
+@pytest.mark.parametrize("engine", ["pytesseract", "tesserocr"])
+def test_both_engines_read_a_sample_card(engine, monkeypatch):
+    """The warm in-process engine and the portable one behind the same interface read the same card."""
+    monkeypatch.setenv("CARD_READER_ENGINE", engine)
+    if engine == "tesserocr":
+        pytest.importorskip("tesserocr")
+    reader = CardReader()
+    assert reader.engine.name == "tesseract" and type(reader.engine).__module__.endswith(
+        "tesserocr_engine" if engine == "tesserocr" else ".tesseract")
+    case = SAMPLES / "020_cigna_screenshot_clean"
+    result = reader.read(case / "front.png", case / "back.png")
+    expected = json.loads((case / "expected.json").read_text())
+    assert result.payer.id == expected["payer"]
+    assert result.fields["member_id"].value == expected["member_id"]
 
 
 def test_inspect_cli_prints_card_result_json():
