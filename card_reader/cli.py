@@ -195,48 +195,38 @@ def _show_outcomes(outcomes: list, console: Console) -> None:
 
 def print_report(report: Report, console: Console) -> None:
     data = report.as_dict()
-    table = Table(title="Accuracy (% of cards)")
-    for column in ("slice", "cards", "payer", "member ID", "group", "whole card", "failed"):
-        table.add_column(column, justify="right" if column != "slice" else "left")
-
-    def row(name: str, t: dict) -> None:
-        table.add_row(name, str(t["cards"]), *(f"{t[k]:.1f}" for k in ("payer", "member_id", "group_number",
-                                                                         "whole_card")), str(t["failed"]))
-
-    row("overall", data["overall"])
-    table.add_section()
-    for name, t in data["by_difficulty"].items():
-        row(f"difficulty: {name}", t)
-    table.add_section()
-    for name, t in data["by_payer"].items():
-        row(f"payer: {name}", t)
-    console.print(table)
+    _print_slices(console, "Accuracy (% of cards)", ("cards", "payer", "member ID", "group", "whole card", "failed"),
+                  ("cards", "payer", "member_id", "group_number", "whole_card", "failed"),
+                  [("overall", {"": data["overall"]}), ("difficulty", data["by_difficulty"]),
+                   ("payer", data["by_payer"])])
     if data["locate"]["sides"]:
-        _print_locate(data, console)
+        _print_slices(console, "Finding and straightening the card (% of card sides)",
+                      ("sides", "outline found", "card region", "upright", "straightened"),
+                      ("sides", "outlined", "region", "upright", "straightened"),
+                      [("overall", {"": data["locate"]}), ("difficulty", data["locate_by_difficulty"]),
+                       ("capture", data["locate_by_capture"])])
+        console.print("card region: the region read overlaps the card's true outline by IoU >= 0.9 (an outline, "
+                      "or the whole image when the photo is a tight crop); straightened: that, and turned upright")
     console.print(f"Typed mistakes caught: {_pct(data['typed_mistakes_caught'])} of {data['typed_mistakes']}   "
                   f"Correct forms sent to review: {_pct(data['correct_forms_flagged'])} of {data['correct_forms']}")
     console.print(f"Seconds per card: median {data['seconds_per_card_median']}, p90 {data['seconds_per_card_p90']}")
 
 
-def _print_locate(data: dict, console: Console) -> None:
-    table = Table(title="Finding and straightening the card (% of card sides)")
-    for column in ("slice", "sides", "outline found", "card region", "upright", "straightened"):
-        table.add_column(column, justify="right" if column != "slice" else "left")
-
-    def row(name: str, t: dict) -> None:
-        table.add_row(name, str(t["sides"]), *(f"{t[k]:.1f}" for k in ("outlined", "region", "upright",
-                                                                         "straightened")))
-
-    row("overall", data["locate"])
-    table.add_section()
-    for name, t in data["locate_by_difficulty"].items():
-        row(f"difficulty: {name}", t)
-    table.add_section()
-    for name, t in data["locate_by_capture"].items():
-        row(f"capture: {name}", t)
+def _print_slices(console: Console, title: str, headers: tuple[str, ...], keys: tuple[str, ...],
+                  sections: list[tuple[str, dict[str, dict]]]) -> None:
+    """One table of report slices: a section per grouping (overall, by difficulty, ...), a row per slice;
+    counts as integers, shares as percentages."""
+    table = Table(title=title)
+    table.add_column("slice", justify="left")
+    for header in headers:
+        table.add_column(header, justify="right")
+    for index, (group, slices) in enumerate(sections):
+        if index:
+            table.add_section()
+        for name, cells in slices.items():
+            table.add_row(f"{group}: {name}" if name else group,
+                          *(str(cells[k]) if isinstance(cells[k], int) else f"{cells[k]:.1f}" for k in keys))
     console.print(table)
-    console.print("card region: the region read overlaps the card's true outline by IoU >= 0.9 (an outline, or "
-                  "the whole image when the photo is a tight crop); straightened: that, and turned upright")
 
 
 def _pct(value: Optional[float]) -> str:

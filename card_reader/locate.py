@@ -205,13 +205,7 @@ def snap_to_edges(corners: np.ndarray, edges: np.ndarray, reach: int = 6) -> np.
         points = candidates[np.arange(len(base)), nearest][found].astype(np.float32)
         vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append(_Line(np.array([x0, y0]), np.array([vx, vy])))
-    snapped = []
-    for i in range(4):
-        p = _cross(lines[i - 1], lines[i])
-        if p is None or np.linalg.norm(p - corners[i]) > 3 * reach:
-            return corners
-        snapped.append(p)
-    return order_corners(np.array(snapped, np.float32))
+    return order_corners(_corners_of(lines, corners, max_shift=3 * reach))
 
 
 def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: int = 1) -> list[Quad]:
@@ -527,13 +521,19 @@ def _refine_corners(corners: np.ndarray, points: np.ndarray, perimeter: float) -
             return corners
         vx, vy, x0, y0 = cv2.fitLine(near, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append(_Line(np.array([x0, y0]), np.array([vx, vy])))
-    refined = []
+    return _corners_of(lines, corners, max_shift=0.08 * perimeter)
+
+
+def _corners_of(lines: list["_Line"], corners: np.ndarray, *, max_shift: float) -> np.ndarray:
+    """The corners where consecutive side lines cross; ``corners`` unchanged when a crossing is missing or
+    lands more than ``max_shift`` from the corner it replaces (a side fitted to something else)."""
+    crossed = []
     for i in range(4):
         p = _cross(lines[i - 1], lines[i])
-        if p is None or np.linalg.norm(p - corners[i]) > 0.08 * perimeter:
+        if p is None or np.linalg.norm(p - corners[i]) > max_shift:
             return corners
-        refined.append(p)
-    return np.array(refined, dtype=np.float32)
+        crossed.append(p)
+    return np.array(crossed, dtype=np.float32)
 
 
 def _densify(points: np.ndarray, step: float = 2.0) -> np.ndarray:

@@ -201,16 +201,10 @@ def known_words(page: Page, vocabulary: frozenset[str]) -> int:
 
 
 def orientation_by_reading(engine: OcrEngine, image: np.ndarray, turns: Sequence[int]) -> Orientation:
-    """Read the image at each turn; the turn giving the most confidently read text wins.
-
-    Slower than a dedicated detector but sure where one is not (short lines, big type, few words).
-    The confidence is the winner's lead over the runner-up, 0..1.
-    """
-    evidence = {turn: text_evidence(engine.recognise(rotate_clockwise(image, turn))) for turn in turns}
-    best = max(turns, key=lambda turn: evidence[turn])
-    ranked = sorted(evidence.values(), reverse=True)
-    lead = (ranked[0] - ranked[1]) / max(ranked[0], 1e-6) if len(ranked) > 1 else 1.0
-    return Orientation(best, round(lead, 3))
+    """Every turn read, the most confidently read text wins (``read_upright`` without a vocabulary):
+    slower than a dedicated detector but sure where one is not (short lines, big type, few words)."""
+    reading = read_upright(engine, image, turns=turns)
+    return Orientation(reading.rotation, reading.confidence)
 
 
 def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:

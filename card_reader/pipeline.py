@@ -61,7 +61,6 @@ class ReadSide:
     located: SideImage
     exif_rotation: int
     reading: UprightReading
-    upright: np.ndarray  # the straightened card in colour, upright
     binary: np.ndarray  # what the first pass read (prepare_for_ocr), upright
     ink: np.ndarray  # the ink contrast as a grey image, upright (for region re-reads)
 
@@ -166,8 +165,7 @@ class CardReader:
                                     if w.confidence >= MIN_RECOVERED_CONFIDENCE])
         for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
             page = replace_words(page, box, reread_region(self.engine, ink, box))
-        return ReadSide(side, located, exif, replace(reading, page=page), rotate_clockwise(located.image, turn),
-                        upright_binary, ink)
+        return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink)
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
         """No payer, or a member ID whose label was not even read: the layout itself was missed."""
@@ -317,9 +315,10 @@ def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: 
                               max(2, canvas.shape[1] // 300))
         cv2.imwrite(str(directory / f"{name}_1_photo_outline.jpg"), canvas)
     for s in sides:
-        cv2.imwrite(str(directory / f"{s.side}_2_straightened.png"), s.upright)
+        upright = rotate_clockwise(s.located.image, s.reading.rotation)
+        cv2.imwrite(str(directory / f"{s.side}_2_straightened.png"), upright)
         cv2.imwrite(str(directory / f"{s.side}_3_ocr_input.png"), s.binary)
-        canvas = s.upright.copy()
+        canvas = upright.copy()
         for word in s.page.words():
             b = word.box
             cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (160, 160, 160), 1)
