@@ -97,10 +97,10 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
     side by side (only looked for when ``expect_sides`` is 2)."""
     sides = []
     for region in find_cards(loaded.pixels, expect_sides=expect_sides, preview=loaded.preview):
-        card, skew = straighten(loaded.pixels, region)
+        card, skew, sideways = straighten(loaded.pixels, region)
         whole = region.method == "whole_image"
         # an outlined card is landscape after straightening, text across; a crop's text lines say which way
-        turns = (90, 270) if whole and text_runs_vertically(card) else (0, 180)
+        turns = (90, 270) if sideways else (0, 180)
         sides.append(SideImage(image=card, card_found=not whole, method=region.method,
                                outline=region.corners, turns=turns, skew_degrees=skew,
                                card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
@@ -773,12 +773,15 @@ def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
 
 # --- straightening ---------------------------------------------------------------------------
 
-def straighten(photo: np.ndarray, region: CardRegion) -> tuple[np.ndarray, float]:
-    """The card side as a flat, level image CARD_WIDTH wide, and the text skew removed (whole images only)."""
+def straighten(photo: np.ndarray, region: CardRegion) -> tuple[np.ndarray, float, bool]:
+    """The card side as a flat, level image CARD_WIDTH wide, the text skew removed (whole images only), and
+    whether its text runs up and down (a whole image stored sideways; an outlined card is made landscape)."""
     if region.method == "whole_image":  # brought to the working size first: turning 12 MP costs ten times more
-        card, skew = deskew_by_text(_resize_to_width(photo, CARD_WIDTH))
-        return _resize_to_width(card, CARD_WIDTH), skew
-    return warp_card(photo, region.corners), 0.0
+        small = _resize_to_width(photo, CARD_WIDTH)
+        angles, weights, vertical = _text_line_blobs(small)  # one look at the text lines for both answers
+        card, skew = _turn(small, _median_angle(angles, weights))
+        return _resize_to_width(card, CARD_WIDTH), skew, _mostly_vertical(weights, vertical)
+    return warp_card(photo, region.corners), 0.0, False
 
 
 def landscape_corners(corners: np.ndarray) -> np.ndarray:
@@ -808,7 +811,27 @@ def warp_card(photo: np.ndarray, corners: np.ndarray) -> np.ndarray:
 
 def deskew_by_text(image: np.ndarray, max_degrees: float = 20.0) -> tuple[np.ndarray, float]:
     """The image turned so that its text lines are level (modulo 90 degrees), and the angle used."""
-    angle = text_skew(image, max_degrees)
+    return _turn(image, text_skew(image, max_degrees))
+
+
+def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
+    """The median angle of the text lines (degrees, counter-clockwise positive as OpenCV rotates)."""
+    angles, weights, _ = _text_line_blobs(image)
+    return _median_angle(angles, weights, max_degrees)
+
+
+def _median_angle(angles: list[float], weights: list[float], max_degrees: float = 20.0) -> float:
+    """The length-weighted median text line angle; 0 when there is none or it is implausibly steep."""
+    if not angles:
+        return 0.0
+    order = np.argsort(angles)
+    cumulative = np.cumsum(np.array(weights)[order])
+    median = float(np.array(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
+    return median if abs(median) <= max_degrees else 0.0
+
+
+def _turn(image: np.ndarray, angle: float) -> tuple[np.ndarray, float]:
+    """The image turned by ``angle`` degrees (OpenCV's sign) on a canvas holding all of it; tiny angles skipped."""
     if abs(angle) < 0.3:
         return image, 0.0
     h, w = image.shape[:2]
@@ -821,20 +844,8 @@ def deskew_by_text(image: np.ndarray, max_degrees: float = 20.0) -> tuple[np.nda
     return turned, angle
 
 
-def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
-    """The median angle of the text lines (degrees, counter-clockwise positive as OpenCV rotates)."""
-    angles, weights, _ = _text_line_blobs(image)
-    if not angles:
-        return 0.0
-    order = np.argsort(angles)
-    cumulative = np.cumsum(np.array(weights)[order])
-    median = float(np.array(angles)[order][np.searchsorted(cumulative, cumulative[-1] / 2)])
-    return median if abs(median) <= max_degrees else 0.0
-
-
-def text_runs_vertically(image: np.ndarray) -> bool:
-    """Whether most text lines run up and down the image (a card photographed or stored sideways)."""
-    _, weights, vertical = _text_line_blobs(image)
+def _mostly_vertical(weights: list[float], vertical: list[bool]) -> bool:
+    """Whether most text line length runs up and down the image (a card photographed or stored sideways)."""
     across = sum(w for w, v in zip(weights, vertical) if not v)
     return sum(weights) - across > across
 
