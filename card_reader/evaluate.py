@@ -125,6 +125,7 @@ class Report:
     overall: Tally = field(default_factory=Tally)
     by_payer: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
     by_difficulty: dict[str, Tally] = field(default_factory=lambda: defaultdict(Tally))
+    locate: LocateTally = field(default_factory=LocateTally)
     locate_by_difficulty: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
     locate_by_capture: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
     typed_mistakes: int = 0
@@ -147,15 +148,11 @@ class Report:
             return {"sides": t.sides, **{k: pct(getattr(t, k), t.sides)
                                          for k in ("outlined", "region", "upright", "straightened")}}
 
-        locate_overall = LocateTally()
-        for t in self.locate_by_difficulty.values():
-            for k in vars(locate_overall):
-                setattr(locate_overall, k, getattr(locate_overall, k) + getattr(t, k))
         return {
             "overall": tally(self.overall),
             "by_payer": {k: tally(v) for k, v in sorted(self.by_payer.items())},
             "by_difficulty": {k: tally(v) for k, v in sorted(self.by_difficulty.items())},
-            "locate": located(locate_overall),
+            "locate": located(self.locate),
             "locate_by_difficulty": {k: located(v) for k, v in sorted(self.locate_by_difficulty.items())},
             "locate_by_capture": {k: located(v) for k, v in sorted(self.locate_by_capture.items())},
             "typed_mistakes_caught": pct(self.mistakes_caught, self.typed_mistakes),
@@ -204,8 +201,9 @@ def evaluate(outcomes: Iterable[Outcome], directory: Path) -> Report:
         for tally in (report.overall, report.by_payer[expected.payer], report.by_difficulty[expected.difficulty]):
             tally.add(scores)
         for side_score in score_sides(outcome, expected).values():
-            report.locate_by_difficulty[expected.difficulty].add(side_score)
-            report.locate_by_capture[expected.capture].add(side_score)
+            for tally in (report.locate, report.locate_by_difficulty[expected.difficulty],
+                          report.locate_by_capture[expected.capture]):
+                tally.add(side_score)
         if not scores.failed:
             report.seconds.append(scores.seconds)
         if not (scores.payer and scores.member_id and scores.group_number):
