@@ -14,7 +14,7 @@ import logging
 import re
 import statistics
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
@@ -55,6 +55,8 @@ class Candidate:
     label: Optional[str]
     placement: str
     repaired: int = 0
+    trust: float = 1.0  # what the label and place vouch for, apart from the OCR's own confidence (0..1)
+    parts: tuple[Box, ...] = ()  # where each part of a value printed in parts stands (BCBS prefix, number)
 
 
 @dataclass(frozen=True)
@@ -431,10 +433,10 @@ def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
         if parsed is None:
             continue
         value, raw, repaired = parsed
-        confidence = (statistics.fmean(w.confidence for w in chosen) * hit.score
-                      * PLACEMENT_FACTOR[placement] * REPAIR_FACTOR ** repaired)
+        trust = hit.score * PLACEMENT_FACTOR[placement]
+        confidence = statistics.fmean(w.confidence for w in chosen) * trust * REPAIR_FACTOR ** repaired
         out.append(Candidate(hit.field, value, raw, round(confidence, 3), side,
-                             Box.enclosing([w.box for w in chosen]), hit.label, placement, repaired))
+                             Box.enclosing([w.box for w in chosen]), hit.label, placement, repaired, trust))
         break
     return out
 
@@ -505,7 +507,7 @@ def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_
             for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
                 out.append(Candidate(name, repaired, word.text,
                                      round(word.confidence * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes, 3),
-                                     side, word.box, None, "shape", changes))
+                                     side, word.box, None, "shape", changes, PLACEMENT_FACTOR["shape"]))
                 break
     return out
 
@@ -544,7 +546,8 @@ def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]])
     return Candidate(name, value, " ".join(p.raw for p in parts),
                      round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,
                      Box.enclosing([p.box for p in parts]), " + ".join(p.label or "" for p in parts), "composed",
-                     sum(p.repaired for p in parts))
+                     sum(p.repaired for p in parts), min(p.trust for p in parts) * PLACEMENT_FACTOR["composed"],
+                     tuple(p.box for p in parts))
 
 
 def combine_readings(readings: list[Extraction]) -> Extraction:
@@ -575,6 +578,70 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
         if rivals:
             alternatives[name] = tuple(rivals)
     return Extraction(fields, alternatives, readings[0].zones)
+
+
+MIN_RIVAL_SHARE = 0.2  # a value read again that wins less of the vote is not kept as a second reading
+
+
+def settle_value(spec: FieldSpec, candidate: Candidate,
+                 readings: Iterable[Sequence[tuple[str, float]]]) -> tuple[Candidate, tuple[Candidate, ...]]:
+    """The value decided by a vote between the chosen candidate and more readings of the line around it.
+
+    In each reading (its words, with confidences) the value is the run of words that spells a value
+    of the field's shape closest to the candidate's (the reading also holds a label's tail or a '#'
+    left of it, a person's suffix right of it); a reading where no such run is near it votes for
+    nothing. Votes are weighted by the square of the run's confidence (a sure reading outweighs several
+    unsure ones), less where look-alikes had to be repaired. The winner's confidence is what its label
+    and place vouch for (``trust``) times its readings' mean confidence times its share of the vote.
+    Values that won a fair share of the vote too are returned as rivals (second readings).
+    """
+    base = min(1.0, candidate.confidence / max(candidate.trust, 1e-6))
+    votes: dict[str, list[tuple[float, str, int]]] = {candidate.value: [(base, candidate.raw, candidate.repaired)]}
+    unread = 0.0
+    for words in readings:
+        found = _closest_run(spec, words, candidate.value)
+        if found is None:
+            unread += (sum(c for _, c in words) / max(1, len(words))) ** 2
+            continue
+        value, raw, repaired, confidence = found
+        votes.setdefault(value, []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired))
+    weight = {value: sum(c ** 2 for c, _, _ in found) for value, found in votes.items()}
+    total = sum(weight.values()) + unread
+    if total <= 0:
+        return candidate, ()
+    ranked = sorted(weight, key=lambda value: -weight[value])
+
+    def as_candidate(value: str) -> Candidate:
+        found = votes[value]
+        mean = sum(c for c, _, _ in found) / len(found)
+        return replace(candidate, value=value, raw=max(found)[1], repaired=min(r for _, _, r in found),
+                       confidence=round(candidate.trust * mean * weight[value] / total, 3))
+
+    rivals = tuple(as_candidate(value) for value in ranked[1:] if weight[value] >= MIN_RIVAL_SHARE * total)
+    return as_candidate(ranked[0]), rivals
+
+
+def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
+                 near: str) -> Optional[tuple[str, str, int, float]]:
+    """The run of words spelling a value of the field's shape closest to ``near`` (value, raw, repairs,
+    mean confidence), or None when no run comes within a third of its length of it."""
+    best: Optional[tuple[tuple[int, float], tuple[str, str, int, float]]] = None
+    # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
+    words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + spec.max_tokens) + 1):
+            run = words[start:end]
+            if spec.person_suffix and end - start > 1 and re.fullmatch(spec.person_suffix, run[-1][0].strip(".,:")):
+                continue
+            parsed = _parse(spec, [Word(text, Box(0, 0, 0, 0), confidence) for text, confidence in run])
+            if parsed is None:
+                continue
+            confidence = sum(c for _, c in run) / len(run)
+            distance = Levenshtein.distance(parsed[0], near)
+            rank = (distance, -confidence)
+            if distance <= max(2, len(near) // 3) and (best is None or rank < best[0]):
+                best = (rank, (*parsed, confidence))
+    return None if best is None else best[1]
 
 
 def _choose(found: list[Candidate]) -> tuple[Candidate, tuple[Candidate, ...]]:

@@ -316,6 +316,62 @@ def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int)
             for w in page.words()]
 
 
+VALUE_HEIGHTS = (28, 36, 48)  # letter heights a value is read at again: Tesseract's misreads change with scale
+
+
+@dataclass(frozen=True)
+class ValueReading:
+    """One more reading of the line around a value: its words with their confidences, and how it was made."""
+
+    words: tuple[tuple[str, float], ...]
+    rendering: int  # index of the image it was read from
+    height: int  # the letter height it was scaled to
+
+
+def read_value_box(engine: OcrEngine, images: Sequence[np.ndarray], box: Box, *,
+                   heights: Sequence[int] = VALUE_HEIGHTS) -> list[ValueReading]:
+    """Read the line around one value's box again, in each rendering at each letter height.
+
+    A value read on the whole page can be misread where the same engine reads it right alone, at
+    another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
+    the value among the words each reading holds). The engine's word boxes can miss a whole glyph at
+    either end, so the crop reaches two letter heights further each way. Glyphs the crop cuts through (a
+    neighbour's at either end, the line above or below reaching in) and rules or frames running through
+    it are blanked; they are found on the first image (dark ink on white).
+    """
+    pad, reach = max(2, box.h // 4), 2 * box.h
+    rows, cols = images[0].shape[:2]
+    y0, y1 = max(0, box.y - pad), min(rows, box.bottom + pad)
+    x0, x1 = max(0, box.x - reach), min(cols, box.right + reach)
+    if box.w < 4 or box.h < 4 or x1 - x0 < 4 or y1 - y0 < 4:
+        return []
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((images[0][y0:y1, x0:x1] < 128).astype(np.uint8),
+                                                               connectivity=8)
+    x, y, w, h = (stats[:, i] for i in range(4))
+    # a neighbour's glyph cut by the crop: at its ends, or a line above or below reaching in
+    overlap = np.minimum(y + h, box.bottom - y0) - np.maximum(y, box.y - y0)
+    cut = ((x == 0) & (x0 > 0)) | ((x + w == x1 - x0) & (x1 < cols)) | \
+        (((y == 0) | (y + h == y1 - y0)) & (overlap < h / 2))
+    through = ((y == 0) & (y + h == y1 - y0)) | ((x == 0) & (x + w == x1 - x0))  # a rule or frame
+    unwanted = cut | through
+    unwanted[0] = False  # the background
+    blank = cv2.dilate(unwanted[labels].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    blank &= ~((labels > 0) & ~unwanted[labels])  # never into a glyph that stays
+    readings = []
+    for index, image in enumerate(images):
+        crop = image[y0:y1, x0:x1].copy()
+        crop[blank] = 255
+        for height in heights:
+            scale = min(4.0, max(0.25, height / box.h))
+            scaled = cv2.resize(crop, None, fx=scale, fy=scale,
+                                interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+            scaled = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+            words = list(engine.recognise(scaled, psm=LINE_PSM).words())
+            if words:
+                readings.append(ValueReading(tuple((w.text, w.confidence) for w in words), index, height))
+    return readings
+
+
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:
     """The image turned clockwise by a multiple of 90 degrees (a contiguous copy, as engines expect)."""
     return np.ascontiguousarray(np.rot90(image, -(degrees // 90) % 4)) if degrees % 360 else image
@@ -369,17 +425,26 @@ def page_from_text(text: str, *, width: int = 1012, height: int = 638, confidenc
 
 @dataclass
 class FakeEngine:
-    """Returns canned pages in order (or the same page every time); no Tesseract needed."""
+    """Returns canned pages in order (or the same page every time); no Tesseract needed. Single lines
+    (``LINE_PSM``: a region or value read again) come from ``lines`` in turn, and read as nothing once
+    those run out."""
 
     pages: list[Page] = field(default_factory=list)
     rotate_degrees: int = 0
     name: str = "fake"
     calls: int = 0
+    lines: list[Page] = field(default_factory=list)
+    line_calls: int = 0
 
     def version(self) -> str:
         return "fake-1"
 
     def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
+        if psm == LINE_PSM:
+            self.line_calls += 1
+            if self.line_calls <= len(self.lines):
+                return self.lines[self.line_calls - 1]
+            return Page(image.shape[1], image.shape[0])
         page = self.pages[min(self.calls, len(self.pages) - 1)]
         self.calls += 1
         return page

@@ -21,12 +21,13 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission
-from .extract import Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, shape_zones
+from .extract import (Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_value,
+                      shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, replace_words, reread_region,
-                  rotate_clockwise, unread_regions)
+from .ocr import (Box, OcrEngine, Page, UprightReading, ValueReading, add_words, read_upright, read_value_box,
+                  replace_words, reread_region, rotate_clockwise, unread_regions)
 from .prepare import ink_contrast, ink_image, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .verify import verify
@@ -134,6 +135,8 @@ class CardReader:
         if unsure:
             with _timed(timings, "ocr_second_pass"):
                 extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
+        with _timed(timings, "ocr_settle"):
+            extraction = self._settle(sides, extraction, payer.template)
         quality = {s.side: self._quality(s) for s in sides}
         card_lines = [line.text for s in sides for line in s.page.lines]
         with _timed(timings, "verify"):
@@ -190,6 +193,32 @@ class CardReader:
                 pages.append(SidePage(side.side, page))
             readings.append(extract_fields(template, pages))
         return readings
+
+    def _settle(self, sides: list[ReadSide], extraction: Extraction, template: PayerTemplate) -> Extraction:
+        """The member ID and group number read again from their own boxes, alone, in three renderings at
+        three scales, and decided by vote: the page reading misreads a value that these readings get right
+        (a 5 read as 9 beside a large label), and a confident misreading is outvoted."""
+        fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
+        for name in REREAD_FIELDS:
+            candidate = fields.get(name)
+            if candidate is None or candidate.placement == "glued":  # its box holds the label too
+                continue
+            side = next(s for s in sides if s.side == candidate.side)
+            grey = cv2.cvtColor(rotate_clockwise(side.located.image, side.reading.rotation), cv2.COLOR_BGR2GRAY)
+            images = [side.binary, side.ink, grey]
+            # a value printed in parts is read part by part, each variant's parts joined
+            parts = [read_value_box(self.engine, images, box) for box in candidate.parts or (candidate.box,)]
+            variants: dict[tuple[int, int], list[ValueReading]] = {}
+            for part in parts:
+                for reading in part:
+                    variants.setdefault((reading.rendering, reading.height), []).append(reading)
+            readings = [[word for r in found for word in r.words] for found in variants.values()
+                        if len(found) == len(parts)]
+            fields[name], rivals = settle_value(template.fields[name], candidate, readings)
+            known = {fields[name].value}
+            alternatives[name] = tuple(c for c in (*rivals, *alternatives.get(name, ()))
+                                       if c.value not in known and not known.add(c.value))
+        return replace(extraction, fields=fields, alternatives=alternatives)
 
     def _quality(self, side: ReadSide) -> SideQuality:
         t = self.thresholds

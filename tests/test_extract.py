@@ -261,3 +261,39 @@ def test_a_value_split_into_overlapping_word_boxes_is_joined():
     match = TEMPLATES.match([page])
     assert match.payer_id == "aetna"
     assert extract_fields(match.template, [SidePage("front", page)]).fields["group_number"].value == "207428-046-61022"
+
+
+# --- settling a value by reading it again (extract.settle_value) ---------------------------------
+def settle(payer: str, name: str, value: str, confidence: float, readings: list[list[tuple[str, float]]]):
+    from card_reader.extract import Candidate, settle_value
+    from card_reader.ocr import Box
+
+    candidate = Candidate(name, value, value, confidence, "front", Box(100, 100, 200, 30), "ID", "beside", 0, 0.9)
+    return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings)
+
+
+def test_sure_readings_of_the_box_outvote_an_unsure_page_reading():
+    winner, rivals = settle("uhc", "member_id", "964393742", 0.5, [[("ID:", 0.9), ("564393742", 0.95)]] * 5)
+    assert winner.value == "564393742" and winner.confidence > 0.75
+    assert rivals == ()  # the page reading won too small a share to be kept as a second reading
+
+
+def test_a_split_vote_keeps_the_rival_and_costs_confidence():
+    winner, rivals = settle("uhc", "member_id", "912345678", 0.85,
+                            [[("912345678", 0.9)], [("972345678", 0.9)]])
+    assert winner.value == "912345678" and winner.confidence < 0.6
+    assert [r.value for r in rivals] == ["972345678"]
+
+
+def test_the_value_is_found_among_a_label_tail_and_a_person_suffix():
+    winner, _ = settle("anthem", "member_id", "XZZ266096332", 0.8,
+                       [[("Ident", 0.4), ("XZZ266096332", 0.94), ("01", 0.95)]] * 3)
+    assert winner.value == "XZZ266096332"
+    winner, _ = settle("anthem", "group_number", "M21842", 0.5, [[("p#M21842", 0.8)]] * 3)
+    assert winner.value == "M21842"
+
+
+def test_readings_that_spell_no_value_near_it_only_lower_the_confidence():
+    winner, _ = settle("uhc", "member_id", "912345678", 0.85,
+                       [[("(80840)", 0.95), ("911-87726-04", 0.95)], [("~~", 0.3)]])
+    assert winner.value == "912345678" and winner.confidence < 0.85 * 0.9

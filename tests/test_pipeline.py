@@ -52,6 +52,18 @@ def test_result_contract(tmp_path, reader):
     assert CardResult.model_validate_json(result.model_dump_json()) == result
 
 
+def test_a_misread_member_id_is_settled_by_reading_its_box_again(tmp_path):
+    """The page reading took a 1 for a 7; its own box, read again alone, says otherwise in every variant."""
+    misread = FRONT.replace("912345678", "972345678")
+    lines = [page_from_text("ID: 912345678")] * 9
+    engine = FakeEngine([page_from_text(misread), page_from_text(BACK)], lines=lines)
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                                            {"member_id": "912345678"})
+    assert result.fields["member_id"].value == "912345678"
+    assert engine.line_calls >= 9 and "ocr_settle" in result.timings_ms
+    assert [c.status.value for c in result.checks if c.field == "member_id"] == ["match"]
+
+
 def test_dark_photo_and_missing_outline_are_quality_issues(tmp_path):
     """Issues name what the client can fix; a retake is asked for only because the ID was not read."""
     dark = card_photo(tmp_path / "dark.png")
