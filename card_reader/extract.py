@@ -111,7 +111,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
             zones.setdefault(hit.field, []).extend(_value_zones(hit, spec, rows, hits, side_page))
         for name, spec in template.fields.items():
             if spec.unlabelled and not candidates[name]:
-                candidates[name].extend(_shape_candidates(name, spec, rows, hits, side_page.side))
+                candidates[name].extend(_shape_candidates(name, template, rows, hits, side_page.side))
     for name, spec in template.fields.items():
         if spec.compose:
             composed = _compose(name, spec, candidates)
@@ -274,13 +274,18 @@ def _allowed_edits(label: str) -> int:
 
 
 def _after_label(word_text: str, label_chars: int) -> str:
-    """What follows the first ``label_chars`` letters/digits of a word, without leading punctuation."""
+    """What follows the first ``label_chars`` letters/digits of a word, without leading punctuation: a
+    value glued to its label ("ID:W123", "GRP#4471"). Without a separator, only what is mostly digits
+    ("ID4471"): letters running on make a longer word ("IDENTIFICATION" is not "ID" + "ENTIFICATION")."""
     seen = 0
     for i, ch in enumerate(word_text):
         if ch.isalnum():
             seen += 1
             if seen == label_chars:
-                return word_text[i + 1:].lstrip(":#.-_ ")
+                rest = word_text[i + 1:]
+                value = rest.lstrip(":#.-_ ")
+                digits = sum(c.isdigit() for c in value)
+                return value if value != rest or digits >= len(value) - digits else ""
     return ""
 
 
@@ -288,8 +293,9 @@ def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> lis
     """Words from ``start`` that belong to one value: close together, before the next label."""
     words: list[Word] = []
     for word in row.words[start:stop]:
-        if not words and squash(word.text) in LABEL_TAILS:
-            continue  # a lone ':' or '#', or the "No." of "GRP No." the label list did not spell out
+        if not words and (squash(word.text) in LABEL_TAILS or word.text.endswith(":")):
+            continue  # a lone ':' or '#', the "No." of "GRP No." the label list did not spell out, or the end
+            # of a label OCR garbled ("Member 10:" for "Member ID:"): a value never ends in a colon
         if words:
             gap = word.box.x - words[-1].box.right
             if gap > 1.2 * max(words[-1].box.h, word.box.h):
@@ -456,7 +462,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
                     return repaired, raw, changes
         for repaired, changes in repairs(value, spec.regex):
             return repaired, raw, changes
-        if spec.person_suffix:  # the person's suffix read glued to the ID ("260608457 01" as "26060845701")
+        if spec.person_suffix and len(words) == 1:  # the person's suffix read glued ("260608457 01" as "26060845701")
             glued = re.search(f"(?:{spec.person_suffix})$", value)
             if glued and glued.start() > 0:
                 for repaired, changes in repairs(value[:glued.start()], spec.regex):
@@ -483,10 +489,19 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
 
 
-def _shape_candidates(name: str, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
                       side: str) -> list[Candidate]:
-    """Values found by a distinctive shape alone (no label), never inside another label's reach."""
-    owned = {(h.row, i) for h in hits for i in range(h.start, h.end + spec.max_tokens)}
+    """Values found by a distinctive shape alone (no label), never a word that another label could own:
+    one of its own words, or a word in its reach that could be its value (a nine-digit number after
+    "Member" when OCR lost the "ID" is no name, so the name label does not own it)."""
+    spec = template.fields[name]
+    owned = set()
+    for h in hits:
+        owned.update((h.row, i) for i in range(h.start, h.end))
+        if h.field == name:
+            continue  # its own label read no value (the value stands too far off): the shape may find it
+        owned.update((h.row, i) for i in range(h.end, min(h.end + spec.max_tokens, len(rows[h.row].words)))
+                     if _parse(template.fields[h.field], [rows[h.row].words[i]]) is not None)
     out = []
     for r, row in enumerate(rows):
         if spec.type == FieldType.TEXT:

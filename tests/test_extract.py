@@ -170,6 +170,23 @@ def test_member_id_whose_label_was_lost_is_found_by_its_shape_and_trusted_less()
     assert e.fields["member_id"].placement == "shape" and e.fields["member_id"].confidence < 0.75
 
 
+def test_a_garbled_member_id_label_leaves_its_value_to_the_shape():
+    """"Member ID:" read as "Menber 10:": the name label ("Member") cannot own a nine-digit number, and a
+    word ending in a colon is the end of a label, never a value."""
+    _, e = read("UMR\nMenber 10:            196328415\nGroup 76-227918", payer="umr")
+    assert value(e, "member_id") == "196328415"
+    _, e = read("UMR\nMember 10: 196328415\nGroup 76-227918", payer="umr")
+    assert value(e, "member_id") == "196328415"
+
+
+def test_a_longer_word_starting_like_a_label_is_no_glued_value():
+    from card_reader.extract import _after_label
+
+    assert _after_label("IDENTIFICATION", 2) == ""
+    assert (_after_label("ID:W213769935", 2), _after_label("GRP#4471", 3), _after_label("ID4471", 2)) == (
+        "W213769935", "4471", "4471")
+
+
 def test_shape_alone_never_takes_a_phone_number_or_zip_code():
     _, e = read("UnitedHealthcare\nTampa, FL 33614-1234\nCall 855-779-450\nGroup Number 974662", payer="uhc")
     assert value(e, "member_id") is None
