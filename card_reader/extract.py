@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
 MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
+FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
@@ -156,8 +157,11 @@ def group_rows(page: Page) -> list[_Row]:
                 continue
             if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
                 continue
-            if best is None or gap < best[0]:
-                best = (gap, j)
+            # nearest first, and where boxes overlap (a split token), the one standing on the same baseline:
+            # an engine's box may reach up into the label above a value, never below the value's baseline
+            cost = max(gap, 0) + 2 * abs(word.box.bottom - other.box.bottom)
+            if best is None or cost < best[0]:
+                best = (cost, j)
         if best is not None and (best[1] not in claimed or claimed[best[1]][0] > best[0]):
             if best[1] in claimed:
                 right.pop(claimed[best[1]][1], None)
@@ -325,12 +329,15 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits:
                                side, "glued")
         else:
             out += _read_value(hit, spec, _value_words_after(row, hit.end, stop, max_tokens), side, "beside")
-    if Placement.BELOW in spec.placement and not out:
+    # a value far off along the line may be the next column's: one standing right under the label is its
+    # own (labels above values, the columns' lines drifting together on a tilted card)
+    far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h for c in out)
+    if Placement.BELOW in spec.placement and far:
         for below in _rows_below(hit, rows):
             words = _column_words(hit, rows[below], hits, below, max_tokens)
             found = _read_value(hit, spec, words, side, "below")
             if found:
-                out += found
+                out = found
                 break
     return out
 

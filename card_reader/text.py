@@ -36,13 +36,18 @@ _SIGNS_AS_LETTERS = str.maketrans({"$": "S", "§": "S", "€": "C", "¢": "C", "
 
 
 def normalise_identifier(text: str, keep: str = "") -> str:
-    """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group).
+    """Upper case, without spaces or punctuation other than ``keep`` (e.g. the dashes of a group), a kept
+    character never doubled.
 
     Currency and section signs inside an identifier are OCR's readings of the letters they resemble
     ($ and § for S, € and ¢ for C, £ for E): copays are never identifiers.
     """
     text = strip_accents(text).upper().translate(_SIGNS_AS_LETTERS)
-    return "".join(ch for ch in text if ch.isalnum() or ch in keep)
+    kept = "".join(ch for ch in text if ch.isalnum() or ch in keep)
+    for ch in keep:  # a dash read at the end of one word and the start of the next is one dash
+        while ch * 2 in kept:
+            kept = kept.replace(ch * 2, ch)
+    return kept
 
 
 def canonical_look_alikes(text: str) -> str:

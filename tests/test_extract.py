@@ -314,3 +314,27 @@ def test_readings_that_spell_no_value_near_it_only_lower_the_confidence():
     winner, _ = settle("uhc", "member_id", "912345678", 0.85,
                        [[("(80840)", 0.95), ("911-87726-04", 0.95)], [("~~", 0.3)]])
     assert winner.value == "912345678" and winner.confidence < 0.85 * 0.9
+
+
+def page_of_words(*words: tuple[str, tuple[int, int, int, int]]):
+    from card_reader.ocr import Block, Box, Line, Page, Word
+
+    return Page(1280, 807, tuple(Block((Line((Word(text, Box(*box), 0.95),)),)) for text, box in words))
+
+
+def test_a_value_split_at_its_dash_with_a_box_reaching_into_the_label_is_joined():
+    """Tesseract read "76-306920" as "76-" and "-306920", the second box reaching up into the label
+    above: the parts stand on one baseline, and the dash read twice is one dash."""
+    page = page_of_words(("UMR", (48, 11, 149, 64)), ("Group", (463, 309, 97, 29)), ("Issuer", (863, 308, 96, 23)),
+                         ("76-", (464, 344, 90, 41)), ("-306920", (543, 316, 232, 69)))
+    e = extract_fields(TEMPLATES.get("umr"), [SidePage("front", page)])
+    assert value(e, "group_number") == "76-306920"
+
+
+def test_a_value_right_under_its_label_beats_the_next_columns_value_along_the_line():
+    """Labels above values on a tilted card: "MEMBER ID" lines up with the group value far to its right."""
+    page = page_of_words(("Cigna", (1009, 61, 232, 77)), ("GRP", (700, 329, 56, 24)), ("MEMBER", (60, 351, 205, 34)),
+                         ("ID", (221, 340, 48, 51)), ("U46747556", (61, 389, 291, 52)),
+                         ("44080052", (702, 360, 216, 45)))
+    e = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page)])
+    assert (value(e, "member_id"), value(e, "group_number")) == ("U46747556", "44080052")

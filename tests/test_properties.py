@@ -26,6 +26,11 @@ def test_normalisers_are_idempotent(text):
     assert normalise_name(normalise_name(text)) == normalise_name(text)
 
 
+@given(printable)
+def test_a_kept_character_is_never_doubled(text):
+    assert "--" not in normalise_identifier(text, "-")
+
+
 @given(st.text(alphabet=st.characters(min_codepoint=65, max_codepoint=122).filter(str.isalpha), max_size=30))
 def test_case_is_never_a_difference(text):
     assert normalise_name(text.upper()) == normalise_name(text.lower())
