@@ -58,7 +58,8 @@ def canonical_look_alikes(text: str) -> str:
 def repairs(value: str, pattern: "re.Pattern[str]", *, max_changes: int = 3) -> Iterator[tuple[str, int]]:
     """Variants of ``value`` that fully match ``pattern``, fewest look-alike changes first.
 
-    Only what the shape requires is changed: a value that already matches is returned as is.
+    Only what the shape requires is changed, and only in context (``_in_context``): a value that
+    already matches is returned as is.
     """
     if pattern.fullmatch(value):
         yield value, 0
@@ -72,11 +73,18 @@ def repairs(value: str, pattern: "re.Pattern[str]", *, max_changes: int = 3) -> 
                 for i, ch in zip(chosen, replacement):
                     chars[i] = ch
                 candidate = "".join(chars)
-                if pattern.fullmatch(candidate):
+                if pattern.fullmatch(candidate) and all(_in_context(candidate, i) for i in chosen):
                     found = True
                     yield candidate, changes
         if found:
             return
+
+
+def _in_context(value: str, i: int) -> bool:
+    """A character changed to a digit stands beside a digit, one changed to a letter beside a letter: the
+    shape of an open identifier says how many digits it holds, not where ("ULAR41" is no "U1AR41")."""
+    digit = value[i].isdigit()
+    return any(0 <= j < len(value) and value[j].isalnum() and value[j].isdigit() == digit for j in (i - 1, i + 1))
 
 
 def normalise_name(text: str) -> str:

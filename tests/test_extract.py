@@ -124,6 +124,15 @@ def test_look_alike_repaired_only_where_the_shape_requires_and_confidence_drops(
     assert repaired.fields["member_id"].raw == "12222Z222"
 
 
+def test_a_look_alike_is_repaired_only_in_context():
+    """An open shape says how many digits a value holds, not where: a letter among letters stays a
+    letter, so a word ("ULAR41", an Rx group) never becomes a group number by repair."""
+    _, e = read("Molina Healthcare\nIdentification # 13996434018\nGROUP ULAR41", payer="unknown")
+    assert value(e, "group_number") is None
+    _, e = read("Molina Healthcare\nIdentification # 13996434018\nGROUP 12O45", payer="unknown")
+    assert value(e, "group_number") == "12045"
+
+
 def test_aetna_member_id_letter_is_kept_not_repaired():
     _, e = read("aetna\nID W213769935\nGRP 866081", payer="aetna")
     assert value(e, "member_id") == "W213769935"
