@@ -117,9 +117,12 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
         if spec.compose:
             composed = _compose(name, spec, candidates)
             if composed:
-                # a direct reading of one part alone (the number under "Identification #") is superseded
-                parts = {c.value for part in spec.compose for c in candidates[part]}
-                candidates[name] = [c for c in candidates[name] if c.value not in parts] + [composed]
+                # a direct reading of one part alone (the number under "Identification #", perhaps repaired
+                # to fit the whole value's shape) is superseded
+                parts = [c for part in spec.compose for c in candidates[part]]
+                candidates[name] = [c for c in candidates[name]
+                                    if not any(c.value == p.value or (c.side == p.side and c.box.overlap(p.box) > 0.5)
+                                               for p in parts)] + [composed]
             elif not candidates[name]:
                 # the whole value printed under one part's label ("ID Number" above "RCA A43102083")
                 candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
@@ -535,8 +538,9 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits
 
 
 def _solid(text: str, keep: str = "") -> bool:
-    """Letters and digits (and the value's own ``keep`` characters) only, apart from punctuation at either end."""
-    core = text.strip(".,:;'\"")
+    """Letters and digits (and the value's own ``keep`` characters) only, apart from marks at either end
+    (a colon, a quote, a stray '»' from the edge of a box)."""
+    core = re.sub(rf"^[^\w{re.escape(keep)}]+|[^\w{re.escape(keep)}]+$", "", text)
     return bool(core) and all(ch.isalnum() or ch in keep for ch in core)
 
 

@@ -103,6 +103,22 @@ def test_bcbs_prefix_number_suffix_columns_make_member_id_prefix_plus_number():
     assert value(e, "group_number") == "720902MF2A"
 
 
+def test_bcbs_number_column_repaired_into_an_id_shape_still_gives_way_to_prefix_plus_number():
+    """"ET0267210" under "Identification #" fits Anthem's whole shape once repaired (ETO267210), but it is
+    the number part: the member ID is the prefix plus it."""
+    from dataclasses import replace
+
+    from card_reader.ocr import Block, Line
+
+    page = page_from_text("Anthem Blue Cross and Blue Shield\nMember ID\n"
+                          "Prefix   Identification #   Suffix\nSFJ      ET0267210          00")
+    unsure_prefix = tuple(Block(tuple(Line(tuple(replace(w, confidence=0.8) if w.text == "SFJ" else w
+                                                 for w in line.words)) for line in block.lines))
+                          for block in page.blocks)
+    e = extract_fields(TEMPLATES.get("anthem"), [SidePage("front", replace(page, blocks=unsure_prefix))])
+    assert value(e, "member_id") == "SFJET0267210"
+
+
 def test_bcbs_member_id_with_separate_person_suffix_drops_the_suffix():
     _, e = read("Anthem Blue Cross and Blue Shield\nMember ID ETRBJ1234567 01\nGroup No 720902MF2A",
                 payer="anthem")
