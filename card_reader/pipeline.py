@@ -105,9 +105,9 @@ class CardReader:
         self.settle_engines = list(settle_engines or engines)
         self.templates = templates or load_templates()
         self.thresholds = thresholds
+        described = [self.engine, *(e for e in self.settle_engines if e is not self.engine)]
         self.versions = Versions(card_reader=__version__, templates=self.templates.version,
-                                 engine="; ".join(_describe(e) for e in dict.fromkeys([self.engine,
-                                                                                        *self.settle_engines])))
+                                 engine="; ".join(_describe(e) for e in described))
 
     def read(self, front: ImageSource, back: Optional[ImageSource] = None,
              typed: Union[ClientSubmission, dict, None] = None, *, case: Optional[str] = None,
