@@ -64,6 +64,17 @@ def test_a_misread_member_id_is_settled_by_reading_its_box_again(tmp_path):
     assert [c.status.value for c in result.checks if c.field == "member_id"] == ["match"]
 
 
+def test_a_second_settling_engine_votes_too(tmp_path):
+    """The first engine reads nothing more in the value's box; the second model's readings decide."""
+    misread = FRONT.replace("912345678", "972345678")
+    first = FakeEngine([page_from_text(misread), page_from_text(BACK)])
+    second = FakeEngine(lines=[page_from_text("912345678")] * 9, name="second")
+    reader = CardReader(engine=first, settle_engines=[first, second])
+    result = reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+    assert result.fields["member_id"].value == "912345678" and second.line_calls >= 9
+    assert "fake" in result.versions.engine and "second" in result.versions.engine
+
+
 def test_dark_photo_and_missing_outline_are_quality_issues(tmp_path):
     """Issues name what the client can fix; a retake is asked for only because the ID was not read."""
     dark = card_photo(tmp_path / "dark.png")
