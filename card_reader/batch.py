@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+import cv2
+
 from .errors import CardReaderError, error_code
 from .models import CardFailure, ClientSubmission
 from .pipeline import CardReader, load_submission
@@ -46,7 +48,9 @@ _WORKER_READER: Optional[CardReader] = None
 
 
 def _init_worker() -> None:
+    """A worker per core: OpenCV's own threads would only fight the other workers for the cores."""
     global _WORKER_READER
+    cv2.setNumThreads(1)
     _WORKER_READER = CardReader()
 
 

@@ -911,6 +911,11 @@ def _downscale(image: np.ndarray, longest: int) -> tuple[np.ndarray, float]:
 
 
 def _resize_to_width(image: np.ndarray, width: int) -> np.ndarray:
+    """Resized to ``width``. A large shrink is made by a whole factor first (averaging pixel blocks is
+    several times cheaper than an arbitrary factor on a 12 MP photo), then by what is left."""
+    factor = image.shape[1] // width
+    if factor >= 2:
+        image = cv2.resize(image, (image.shape[1] // factor, image.shape[0] // factor), interpolation=cv2.INTER_AREA)
     scale = width / image.shape[1]
     if abs(scale - 1) < 0.01:
         return image
