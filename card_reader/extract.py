@@ -20,7 +20,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .ocr import Box, Page, Word
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
-from .text import normalise_identifier, parse_date, repairs, squash, strip_accents
+from .text import canonical_look_alikes, normalise_identifier, parse_date, repairs, squash, strip_accents
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Candidate:
     placement: str
     repaired: int = 0
     trust: float = 1.0  # what the label and place vouch for, apart from the OCR's own confidence (0..1)
-    parts: tuple[Box, ...] = ()  # where each part of a value printed in parts stands (BCBS prefix, number)
+    parts: tuple["Candidate", ...] = ()  # a value printed in parts (BCBS prefix, number): each part's reading
 
 
 @dataclass(frozen=True)
@@ -563,17 +563,19 @@ def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]])
         if not candidates.get(part):
             return None
         parts.append(_choose(candidates[part])[0])
+    return _joined(name, spec, parts)
+
+
+def _joined(name: str, spec: FieldSpec, parts: Sequence[Candidate]) -> Optional[Candidate]:
+    """The parts' values joined into one value of the field's shape, read on one side; else None."""
     value = "".join(p.value for p in parts)
-    repaired = list(repairs(value, spec.regex, max_changes=0))
-    if not repaired:
-        return None
-    if len({p.side for p in parts}) != 1:
+    if not spec.regex.fullmatch(value) or len({p.side for p in parts}) != 1:
         return None
     return Candidate(name, value, " ".join(p.raw for p in parts),
                      round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,
                      Box.enclosing([p.box for p in parts]), " + ".join(p.label or "" for p in parts), "composed",
                      sum(p.repaired for p in parts), min(p.trust for p in parts) * PLACEMENT_FACTOR["composed"],
-                     tuple(p.box for p in parts))
+                     tuple(parts))
 
 
 def combine_readings(readings: list[Extraction]) -> Extraction:
@@ -589,9 +591,11 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
     names = dict.fromkeys(name for reading in readings for name in reading.fields)
     for name in names:
         votes: dict[str, list[Candidate]] = {}
+        wholes = [r.fields[name] for r in readings if name in r.fields and r.fields[name].placement == "composed"]
         for reading in readings:
             if name in reading.fields:
-                votes.setdefault(reading.fields[name].value, []).append(reading.fields[name])
+                found = _as_whole(reading.fields[name], wholes)
+                votes.setdefault(found.value, []).append(found)
         weight = {value: sum(c.confidence for c in found) for value, found in votes.items()}
         ranked = sorted(votes, key=lambda value: -weight[value])
         winner = max(votes[ranked[0]], key=lambda c: c.confidence)
@@ -604,6 +608,17 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
         if rivals:
             alternatives[name] = tuple(rivals)
     return Extraction(fields, alternatives, readings[0].zones)
+
+
+def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:
+    """A reading of a value printed in parts that another reading composed whole: the number without its
+    BCBS prefix (the prefix's column lost in a re-read, the number repaired to fit) votes for the whole."""
+    part = canonical_look_alikes(candidate.value)
+    for whole in wholes:
+        if whole.value != candidate.value and len(part) >= len(whole.value) // 2 \
+                and canonical_look_alikes(whole.value).endswith(part):
+            return replace(whole, confidence=candidate.confidence)
+    return candidate
 
 
 MIN_RIVAL_SHARE = 0.2  # a value read again that wins less of the vote is not kept as a second reading
@@ -645,6 +660,15 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
 
     rivals = tuple(as_candidate(value) for value in ranked[1:] if weight[value] >= MIN_RIVAL_SHARE * total)
     return as_candidate(ranked[0]), rivals
+
+
+def settle_parts(template: PayerTemplate, candidate: Candidate,
+                 readings: Sequence[Iterable[Sequence[tuple[str, float]]]]) -> Candidate:
+    """A value printed in parts settled part by part (``readings``: each part's box read again), each part
+    against its own field's shape (a prefix's J read as ')' is no prefix), and joined again; the
+    candidate as it was when the settled parts no longer make a value of its shape."""
+    parts = [settle_value(template.fields[part.field], part, found)[0] for part, found in zip(candidate.parts, readings)]
+    return _joined(candidate.field, template.fields[candidate.field], parts) or candidate
 
 
 def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],

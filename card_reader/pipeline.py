@@ -21,12 +21,12 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission
-from .extract import (Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_value,
-                      shape_zones)
+from .extract import (Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_parts,
+                      settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, OcrEngine, Page, UprightReading, ValueReading, add_words, read_upright, read_value_box,
+from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box,
                   replace_words, reread_region, rotate_clockwise, unread_regions)
 from .prepare import ink_contrast, ink_image, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
@@ -221,17 +221,13 @@ class CardReader:
             side = next(s for s in sides if s.side == candidate.side)
             grey = cv2.cvtColor(rotate_clockwise(side.located.image, side.reading.rotation), cv2.COLOR_BGR2GRAY)
             images = [side.binary, side.ink, grey]
-            # a value printed in parts is read part by part, each variant's parts joined
-            readings = []
-            for engine in self.settle_engines:
-                parts = [read_value_box(engine, images, box) for box in candidate.parts or (candidate.box,)]
-                variants: dict[tuple[int, int], list[ValueReading]] = {}
-                for part in parts:
-                    for reading in part:
-                        variants.setdefault((reading.rendering, reading.height), []).append(reading)
-                readings += [[word for r in found for word in r.words] for found in variants.values()
-                             if len(found) == len(parts)]
-            fields[name], rivals = settle_value(template.fields[name], candidate, readings)
+            if candidate.parts:  # a value printed in parts: each part read again in its own box
+                fields[name], rivals = settle_parts(template, candidate, [
+                    [r.words for engine in self.settle_engines for r in read_value_box(engine, images, part.box)]
+                    for part in candidate.parts]), ()
+            else:
+                fields[name], rivals = settle_value(template.fields[name], candidate, [
+                    r.words for engine in self.settle_engines for r in read_value_box(engine, images, candidate.box)])
             known = {fields[name].value}
             alternatives[name] = tuple(c for c in (*rivals, *alternatives.get(name, ()))
                                        if c.value not in known and not known.add(c.value))

@@ -363,3 +363,16 @@ def test_a_value_right_under_its_label_beats_the_next_columns_value_along_the_li
                          ("44080052", (702, 360, 216, 45)))
     e = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page)])
     assert (value(e, "member_id"), value(e, "group_number")) == ("U46747556", "44080052")
+
+
+def test_a_value_printed_in_parts_is_settled_part_by_part():
+    """The prefix read again as "SF)" is no prefix: the number is settled on its own and joined to the
+    prefix read first, never "SF" + the number taken for a whole value of Anthem's shape."""
+    from card_reader.extract import settle_parts
+
+    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID\n"
+                "Prefix   Identification #   Suffix\nSFJ      ET0267210          00", payer="anthem")
+    composed = e.fields["member_id"]
+    assert composed.placement == "composed" and [p.field for p in composed.parts] == ["member_prefix", "member_number"]
+    settled = settle_parts(TEMPLATES.get("anthem"), composed, [[[("SF)", 0.9)]] * 6, [[("ET0267210", 0.95)]] * 6])
+    assert settled.value == "SFJET0267210"
