@@ -376,3 +376,16 @@ def test_a_value_printed_in_parts_is_settled_part_by_part():
     assert composed.placement == "composed" and [p.field for p in composed.parts] == ["member_prefix", "member_number"]
     settled = settle_parts(TEMPLATES.get("anthem"), composed, [[[("SF)", 0.9)]] * 6, [[("ET0267210", 0.95)]] * 6])
     assert settled.value == "SFJET0267210"
+
+
+def test_a_re_read_that_lost_the_prefix_votes_for_the_whole_value():
+    from dataclasses import replace
+
+    from card_reader.extract import Extraction, combine_readings
+
+    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID\n"
+                "Prefix   Identification #   Suffix\nSFJ      ET0267210          00", payer="anthem")
+    whole = e.fields["member_id"]
+    number_only = replace(whole, value="ETO267210", placement="below", parts=(), confidence=0.9)
+    readings = [Extraction({"member_id": whole})] + [Extraction({"member_id": number_only})] * 2
+    assert combine_readings(readings).fields["member_id"].value == "SFJET0267210"
