@@ -267,11 +267,11 @@ def _match_label_at(row: _Row, spans: list[tuple[int, str, str]], start: int,
     return None
 
 
-_LABEL_CONFUSIONS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I"})
+_LABEL_CONFUSIONS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "G": "C"})
 
 
 def _label_key(text: str) -> str:
-    """A label as compared: OCR's usual slips inside words folded away (rn for m, 0 for O, 1 for I)."""
+    """A label as compared: OCR's usual slips inside words folded away (rn for m, 0 for O, 1 for I, C for G)."""
     return text.replace("RN", "M").replace("VV", "W").translate(_LABEL_CONFUSIONS)
 
 

@@ -248,6 +248,8 @@ def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
     assert value(e, "group_number") == "98765"
+    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID TBK747213186\ncRP 4123P4BG1", payer="anthem")
+    assert value(e, "group_number") == "4123P4BG1"  # a short label must match exactly, up to a G read as C
 
 
 def test_generic_template_reads_labelled_ids_for_unknown_payer():
