@@ -10,6 +10,7 @@ in confidence.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import statistics
@@ -439,7 +440,10 @@ def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: i
 
 def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
                 placement: str) -> list[Candidate]:
-    """Candidates made from the first 1..n words, longest valid first; the shape decides."""
+    """Candidates made from the first 1..n words, longest valid first; the shape decides. Words of
+    prose before an identifier (the rest of a garbled label) are passed over."""
+    if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
+        words = list(itertools.dropwhile(lambda w: _prose(w.text), words))
     out: list[Candidate] = []
     for n in range(len(words), 0, -1):
         chosen = words[:n]
@@ -461,6 +465,8 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
     raw = " ".join(w.text for w in words)
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
+        if any(_prose(w.text) for w in words):
+            return None
         text = raw if "(" in spec.keep else raw.split("(")[0]
         value = normalise_identifier(text, spec.keep).strip("-/.")
         if not value:
@@ -535,6 +541,15 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits
                                      side, word.box, None, "shape", changes, PLACEMENT_FACTOR["shape"]))
                 break
     return out
+
+
+PROSE_LETTERS = frozenset("abdefghijklmnqrty")  # lower-case letters unlike their capitals (not c o s u v w x z p)
+
+
+def _prose(text: str) -> bool:
+    """A word set in lower case ("sneer", "jdentifical", "Austin"): prose or a garbled label, never part
+    of an identifier, which cards print in capitals and digits (OCR may still lower a C, O, S or W)."""
+    return sum(ch in PROSE_LETTERS for ch in text) >= 2
 
 
 def _solid(text: str, keep: str = "") -> bool:

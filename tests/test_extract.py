@@ -212,6 +212,14 @@ def test_a_longer_word_starting_like_a_label_is_no_glued_value():
         "W213769935", "4471", "4471")
 
 
+def test_words_in_lower_case_are_never_part_of_an_identifier():
+    """"sneer" (a garbled label) before the ID is passed over, a word after it is not joined to it."""
+    _, e = read("Humana\nMember ID\nsneer 31908825644", payer="unknown")
+    assert value(e, "member_id") == "31908825644"
+    _, e = read("Humana\nID: 71963 Austin", payer="unknown")
+    assert value(e, "member_id") == "71963"
+
+
 def test_shape_alone_never_takes_a_phone_number_or_zip_code():
     _, e = read("UnitedHealthcare\nTampa, FL 33614-1234\nCall 855-779-450\nGroup Number 974662", payer="uhc")
     assert value(e, "member_id") is None
