@@ -646,13 +646,19 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     In each reading (its words, with confidences) the value is the run of words that spells a value
     of the field's shape closest to the candidate's (the reading also holds a label's tail or a '#'
     left of it, a person's suffix right of it); a reading where no such run is near it votes for
-    nothing. Votes are weighted by the square of the run's confidence (a sure reading outweighs several
-    unsure ones), less where look-alikes had to be repaired. The winner's confidence is what its label
-    and place vouch for (``trust``) times its readings' mean confidence times its share of the vote.
-    Values that won a fair share of the vote too are returned as rivals (second readings).
+    nothing. Values that differ only in punctuation the shape allows (76-306920, 76306920) are one
+    vote, spelt with the punctuation where a reading saw it. Votes are weighted by the square of the run's
+    confidence (a sure reading outweighs several unsure ones), less where look-alikes had to be
+    repaired. The winner's confidence is what its label and place vouch for (``trust``) times its
+    readings' confidence (weighted like the votes) times its share of the vote. Values that won a fair
+    share of the vote too are returned as rivals (second readings).
     """
+    def key(value: str) -> str:
+        return "".join(ch for ch in value if ch not in spec.keep)
+
     base = min(1.0, candidate.confidence / max(candidate.trust, 1e-6))
-    votes: dict[str, list[tuple[float, str, int]]] = {candidate.value: [(base, candidate.raw, candidate.repaired)]}
+    votes: dict[str, list[tuple[float, str, int, str]]] = {
+        key(candidate.value): [(base, candidate.raw, candidate.repaired, candidate.value)]}
     unread = 0.0
     for words in readings:
         found = _closest_run(spec, words, candidate.value)
@@ -660,20 +666,26 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
             unread += (sum(c for _, c in words) / max(1, len(words))) ** 2
             continue
         value, raw, repaired, confidence = found
-        votes.setdefault(value, []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired))
-    weight = {value: sum(c ** 2 for c, _, _ in found) for value, found in votes.items()}
+        votes.setdefault(key(value), []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired, value))
+    weight = {k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}
     total = sum(weight.values()) + unread
     if total <= 0:
         return candidate, ()
-    ranked = sorted(weight, key=lambda value: -weight[value])
+    ranked = sorted(weight, key=lambda k: -weight[k])
 
-    def as_candidate(value: str) -> Candidate:
-        found = votes[value]
-        mean = sum(c for c, _, _ in found) / len(found)
-        return replace(candidate, value=value, raw=max(found)[1], repaired=min(r for _, _, r in found),
-                       confidence=round(candidate.trust * mean * weight[value] / total, 3))
+    def as_candidate(k: str) -> Candidate:
+        found = votes[k]
+        spellings: dict[str, float] = {}
+        for c, _, _, value in found:
+            spellings[value] = spellings.get(value, 0.0) + c ** 2 + 1e-9
+        sure = sum(c ** 3 for c, _, _, _ in found) / max(weight[k], 1e-9)  # confidence, weighted like the votes
+        # OCR drops a dash more often than it invents one: the spelling with the value's punctuation wins
+        spelt = max(spellings, key=lambda v: (sum(ch in spec.keep for ch in v), spellings[v]))
+        return replace(candidate, value=spelt, raw=max(found)[1],
+                       repaired=min(r for _, _, r, _ in found),
+                       confidence=round(candidate.trust * sure * weight[k] / total, 3))
 
-    rivals = tuple(as_candidate(value) for value in ranked[1:] if weight[value] >= MIN_RIVAL_SHARE * total)
+    rivals = tuple(as_candidate(k) for k in ranked[1:] if weight[k] >= MIN_RIVAL_SHARE * total)
     return as_candidate(ranked[0]), rivals
 
 
@@ -690,7 +702,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
                  near: str) -> Optional[tuple[str, str, int, float]]:
     """The run of words spelling a value of the field's shape closest to ``near`` (value, raw, repairs,
     mean confidence), or None when no run comes within a third of its length of it."""
-    best: Optional[tuple[tuple[int, float], tuple[str, str, int, float]]] = None
+    best: Optional[tuple[tuple[int, int, float], tuple[str, str, int, float]]] = None
     # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
     for start in range(len(words)):
@@ -703,7 +715,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
                 continue
             confidence = sum(c for _, c in run) / len(run)
             distance = Levenshtein.distance(parsed[0], near)
-            rank = (distance, -confidence)
+            rank = (distance, len(run), -confidence)  # a stray mark beside the value is not part of it
             if distance <= max(2, len(near) // 3) and (best is None or rank < best[0]):
                 best = (rank, (*parsed, confidence))
     return None if best is None else best[1]

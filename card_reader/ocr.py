@@ -337,7 +337,7 @@ def read_value_box(engine: OcrEngine, images: Sequence[np.ndarray], box: Box, *,
     the value among the words each reading holds). The engine's word boxes can miss a whole glyph at
     either end, so the crop reaches two letter heights further each way. Glyphs the crop cuts through (a
     neighbour's at either end, the line above or below reaching in) and rules or frames running through
-    it are blanked; they are found on the first image (dark ink on white).
+    it are blanked; they are found on the first two images (dark ink on white).
     """
     pad, reach = max(2, box.h // 4), 2 * box.h
     rows, cols = images[0].shape[:2]
@@ -345,8 +345,10 @@ def read_value_box(engine: OcrEngine, images: Sequence[np.ndarray], box: Box, *,
     x0, x1 = max(0, box.x - reach), min(cols, box.right + reach)
     if box.w < 4 or box.h < 4 or x1 - x0 < 4 or y1 - y0 < 4:
         return []
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((images[0][y0:y1, x0:x1] < 128).astype(np.uint8),
-                                                               connectivity=8)
+    ink = np.zeros((y1 - y0, x1 - x0), bool)
+    for image in images[:2]:  # the binary image lost the box frames; the ink rendering still has them
+        ink |= image[y0:y1, x0:x1] < 128
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     x, y, w, h = (stats[:, i] for i in range(4))
     # a neighbour's glyph cut by the crop: at its ends, or a line above or below reaching in
     overlap = np.minimum(y + h, box.bottom - y0) - np.maximum(y, box.y - y0)

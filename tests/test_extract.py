@@ -399,3 +399,9 @@ def test_a_re_read_that_lost_the_prefix_votes_for_the_whole_value():
     number_only = replace(whole, value="ETO267210", placement="below", parts=(), confidence=0.9)
     readings = [Extraction({"member_id": whole})] + [Extraction({"member_id": number_only})] * 2
     assert combine_readings(readings).fields["member_id"].value == "SFJET0267210"
+
+
+def test_readings_that_differ_only_in_a_dash_are_one_vote_spelt_with_the_dash():
+    winner, rivals = settle("umr", "group_number", "76-306920", 0.7,
+                            [[("76306920", 0.9)], [("76°306920", 0.8), ("©", 0.8)], [("76-306920", 0.6)]])
+    assert winner.value == "76-306920" and rivals == () and winner.confidence > 0.7
