@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 
 from .errors import TemplateError
 from .ocr import Page
-from .text import squash
+from .text import squash, strip_accents
 
 log = logging.getLogger(__name__)
 
@@ -241,10 +241,15 @@ ALIAS_MIN_SCORE = 86.0
 
 
 def _keyword_score(keyword: str, lines) -> float:
-    """How well a payer keyword appears on the card; short keywords must be whole words."""
+    """How well a payer keyword appears on the card. Short keywords must be whole words, and numbers (a
+    payer ID) whole numbers: 87726 is in "911-87726-04", not in "1-800-877-2600"."""
     wanted = squash(keyword)
     best = 0.0
     for line in lines:
+        if any(ch.isdigit() for ch in wanted):
+            if wanted in re.split(r"[^0-9A-Z]+", strip_accents(line.text).upper()):
+                return 100.0
+            continue
         if len(wanted) <= 4:
             if any(squash(w.text) == wanted for w in line.words):
                 return 100.0

@@ -47,19 +47,19 @@ class Upload:
 
     def encode(self) -> bytes:
         buf = io.BytesIO()
+        kw = {}
+        if self.exif_orientation:  # the tag that shows the stored pixels upright (JPEG and HEIC alike)
+            exif = Image.Exif()
+            exif[0x0112] = self.exif_orientation
+            kw["exif"] = exif.tobytes()
         if self.ext == "png":
             self.image.save(buf, format="PNG", optimize=False, compress_level=6)
         elif self.ext == "jpg":
-            kw = {}
-            if self.exif_orientation:
-                exif = Image.Exif()
-                exif[0x0112] = self.exif_orientation
-                kw["exif"] = exif.tobytes()
             self.image.convert("RGB").save(buf, format="JPEG", quality=self.quality, **kw)
         elif self.ext == "heic":
             import pillow_heif
             pillow_heif.register_heif_opener()
-            self.image.convert("RGB").save(buf, format="HEIF", quality=self.quality)
+            self.image.convert("RGB").save(buf, format="HEIF", quality=self.quality, **kw)
         else:
             raise ValueError(self.ext)
         return buf.getvalue()
