@@ -637,6 +637,8 @@ def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:
 
 
 MIN_RIVAL_SHARE = 0.2  # a value read again that wins less of the vote is not kept as a second reading
+PLAIN_VOTE = 4  # readings that all agree with the value, each surely, settle it without the rest
+PLAIN_CONFIDENCE = 0.85
 
 
 def settle_value(spec: FieldSpec, candidate: Candidate,
@@ -651,7 +653,8 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     confidence (a sure reading outweighs several unsure ones), less where look-alikes had to be
     repaired. The winner's confidence is what its label and place vouch for (``trust``) times its
     readings' confidence (weighted like the votes) times its share of the vote. Values that won a fair
-    share of the vote too are returned as rivals (second readings).
+    share of the vote too are returned as rivals (second readings). ``readings`` may be lazy: once the
+    first few agree surely with the value, no more are taken.
     """
     def key(value: str) -> str:
         return "".join(ch for ch in value if ch not in spec.keep)
@@ -660,13 +663,16 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     votes: dict[str, list[tuple[float, str, int, str]]] = {
         key(candidate.value): [(base, candidate.raw, candidate.repaired, candidate.value)]}
     unread = 0.0
-    for words in readings:
+    for count, words in enumerate(readings, start=1):
         found = _closest_run(spec, words, candidate.value)
         if found is None:
             unread += (sum(c for _, c in words) / max(1, len(words))) ** 2
             continue
         value, raw, repaired, confidence = found
         votes.setdefault(key(value), []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired, value))
+        if count >= PLAIN_VOTE and len(votes) == 1 and not unread and \
+                all(c >= PLAIN_CONFIDENCE for c, _, _, _ in votes[key(candidate.value)][1:]):
+            break  # every reading so far agrees, surely: the rest are not read
     weight = {k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}
     total = sum(weight.values()) + unread
     if total <= 0:

@@ -316,7 +316,9 @@ def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int)
             for w in page.words()]
 
 
-VALUE_HEIGHTS = (28, 36, 48)  # letter heights a value is read at again: Tesseract's misreads change with scale
+# (rendering, letter height) a value is read at again, the most unlike first: the engine's misreads change
+# with the scale and the rendering, and a vote that is plain after the first few stops there
+VALUE_VARIANTS = ((0, 36), (1, 28), (2, 48), (0, 28), (1, 48), (2, 36), (0, 48), (1, 36), (2, 28))
 
 
 @dataclass(frozen=True)
@@ -328,23 +330,23 @@ class ValueReading:
     height: int  # the letter height it was scaled to
 
 
-def read_value_box(engine: OcrEngine, images: Sequence[np.ndarray], box: Box, *,
-                   heights: Sequence[int] = VALUE_HEIGHTS) -> list[ValueReading]:
-    """Read the line around one value's box again, in each rendering at each letter height.
+def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray], box: Box) -> Iterator[ValueReading]:
+    """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine.
 
     A value read on the whole page can be misread where the same engine reads it right alone, at
     another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
-    the value among the words each reading holds). The engine's word boxes can miss a whole glyph at
-    either end, so the crop reaches two letter heights further each way. Glyphs the crop cuts through (a
-    neighbour's at either end, the line above or below reaching in) and rules or frames running through
-    it are blanked; they are found on the first two images (dark ink on white).
+    the value among the words each reading holds, and stops reading once the vote is plain). The
+    engine's word boxes can miss a whole glyph at either end, so the crop reaches two letter heights
+    further each way. Glyphs the crop cuts through (a neighbour's at either end, the line above or
+    below reaching in) and rules or frames running through it are blanked; they are found on the first
+    two images (dark ink on white).
     """
     pad, reach = max(2, box.h // 4), 2 * box.h
     rows, cols = images[0].shape[:2]
     y0, y1 = max(0, box.y - pad), min(rows, box.bottom + pad)
     x0, x1 = max(0, box.x - reach), min(cols, box.right + reach)
     if box.w < 4 or box.h < 4 or x1 - x0 < 4 or y1 - y0 < 4:
-        return []
+        return
     ink = np.zeros((y1 - y0, x1 - x0), bool)
     for image in images[:2]:  # the binary image lost the box frames; the ink rendering still has them
         ink |= image[y0:y1, x0:x1] < 128
@@ -359,19 +361,21 @@ def read_value_box(engine: OcrEngine, images: Sequence[np.ndarray], box: Box, *,
     unwanted[0] = False  # the background
     blank = cv2.dilate(unwanted[labels].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     blank &= ~((labels > 0) & ~unwanted[labels])  # never into a glyph that stays
-    readings = []
-    for index, image in enumerate(images):
-        crop = image[y0:y1, x0:x1].copy()
-        crop[blank] = 255
-        for height in heights:
-            scale = min(4.0, max(0.25, height / box.h))
-            scaled = cv2.resize(crop, None, fx=scale, fy=scale,
-                                interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-            scaled = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-            words = list(engine.recognise(scaled, psm=LINE_PSM).words())
+    crops = {}
+    for engine in engines:  # the first engine's readings first: a plain vote never needs the second's
+        for rendering, height in VALUE_VARIANTS:
+            if rendering >= len(images):
+                continue
+            if (rendering, height) not in crops:
+                crop = images[rendering][y0:y1, x0:x1].copy()
+                crop[blank] = 255
+                scale = min(4.0, max(0.25, height / box.h))
+                scaled = cv2.resize(crop, None, fx=scale, fy=scale,
+                                    interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+                crops[rendering, height] = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+            words = list(engine.recognise(crops[rendering, height], psm=LINE_PSM).words())
             if words:
-                readings.append(ValueReading(tuple((w.text, w.confidence) for w in words), index, height))
-    return readings
+                yield ValueReading(tuple((w.text, w.confidence) for w in words), rendering, height)
 
 
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:

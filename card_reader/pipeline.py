@@ -223,11 +223,11 @@ class CardReader:
             images = [side.binary, side.ink, grey]
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
-                    [r.words for engine in self.settle_engines for r in read_value_box(engine, images, part.box)]
+                    (r.words for r in read_value_box(self.settle_engines, images, part.box))
                     for part in candidate.parts]), ()
             else:
-                fields[name], rivals = settle_value(template.fields[name], candidate, [
-                    r.words for engine in self.settle_engines for r in read_value_box(engine, images, candidate.box)])
+                fields[name], rivals = settle_value(template.fields[name], candidate, (
+                    r.words for r in read_value_box(self.settle_engines, images, candidate.box)))
             known = {fields[name].value}
             alternatives[name] = tuple(c for c in (*rivals, *alternatives.get(name, ()))
                                        if c.value not in known and not known.add(c.value))
