@@ -637,7 +637,7 @@ def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:
 
 
 MIN_RIVAL_SHARE = 0.2  # a value read again that wins less of the vote is not kept as a second reading
-PLAIN_VOTE = 4  # readings that all agree with the value, each surely, settle it without the rest
+PLAIN_VOTE = 3  # readings that all agree with the value, each surely, settle it without the rest
 PLAIN_CONFIDENCE = 0.85
 
 
