@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -79,5 +80,7 @@ def run_batch(cases: Iterable[CardCase], *, workers: Optional[int] = None) -> It
         for case in cases:
             yield read_case(case, reader)
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+    # workers start fresh (spawn), not as forks of a process whose OpenCV threads may hold a lock
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                             mp_context=multiprocessing.get_context("spawn")) as pool:
         yield from pool.map(read_case, cases, chunksize=1)
