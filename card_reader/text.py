@@ -12,8 +12,8 @@ from typing import Iterator, Optional
 LOOK_ALIKES: dict[str, str] = {
     "O": "0D", "0": "OD", "D": "0O", "Q": "0O",
     "I": "1L", "L": "1I", "1": "IL", "|": "1I", "!": "1I",
-    "S": "5", "5": "S",
-    "B": "8", "8": "B",
+    "S": "58", "5": "S",
+    "B": "8", "8": "BS",
     "Z": "2", "2": "Z",
     "G": "6", "6": "G",
     "T": "7", "7": "T",

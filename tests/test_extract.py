@@ -93,6 +93,12 @@ def test_oscar_card_without_group_has_no_group_field_and_osc_id_found_without_la
     assert e.fields["member_id"].confidence < 0.8  # found by shape alone
 
 
+def test_a_blurred_osc_read_as_digits_is_repaired_to_the_osc_shape():
+    """In a blurred photo OSC reads as 08C: an S and an 8 look alike like a 5 and an S do."""
+    _, e = read("oscar\nSecure Silver\nMember Name JOHNSON, ZOE\n» 08C13886220\nGroup ID 466662", payer="oscar")
+    assert value(e, "member_id") == "OSC13886220" and e.fields["member_id"].repaired == 2
+
+
 def test_bcbs_prefix_number_suffix_columns_make_member_id_prefix_plus_number():
     _, e = read("Empire BlueCross BlueShield\n"
                 "PREFIX     ID NUMBER     SFX\n"
