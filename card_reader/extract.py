@@ -700,7 +700,8 @@ def settle_parts(template: PayerTemplate, candidate: Candidate,
     """A value printed in parts settled part by part (``readings``: each part's box read again), each part
     against its own field's shape (a prefix's J read as ')' is no prefix), and joined again; the
     candidate as it was when the settled parts no longer make a value of its shape."""
-    parts = [settle_value(template.fields[part.field], part, found)[0] for part, found in zip(candidate.parts, readings)]
+    parts = [settle_value(template.fields[part.field], part, found)[0]
+             for part, found in zip(candidate.parts, readings)]
     return _joined(candidate.field, template.fields[candidate.field], parts) or candidate
 
 

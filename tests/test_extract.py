@@ -389,7 +389,8 @@ def test_a_value_printed_in_parts_is_settled_part_by_part():
     _, e = read("Anthem Blue Cross and Blue Shield\nMember ID\n"
                 "Prefix   Identification #   Suffix\nSFJ      ET0267210          00", payer="anthem")
     composed = e.fields["member_id"]
-    assert composed.placement == "composed" and [p.field for p in composed.parts] == ["member_prefix", "member_number"]
+    assert composed.placement == "composed"
+    assert [p.field for p in composed.parts] == ["member_prefix", "member_number"]
     settled = settle_parts(TEMPLATES.get("anthem"), composed, [[[("SF)", 0.9)]] * 6, [[("ET0267210", 0.95)]] * 6])
     assert settled.value == "SFJET0267210"
 
