@@ -29,8 +29,9 @@ SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
 MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
 FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
+PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
-PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6}
+PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
@@ -101,9 +102,11 @@ class _LabelHit:
 
 
 def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extraction:
-    """Read every field the template declares from the card's sides."""
+    """Read every field the template declares from the card's sides: by their labels first, then, for
+    a field no label gave a value, by its shape or prominence among the words no other field took."""
     candidates: dict[str, list[Candidate]] = {name: [] for name in template.fields}
     zones: dict[str, list[Zone]] = {}
+    read = []
     for side_page in pages:
         rows = group_rows(side_page.page)
         hits = _find_labels(template, rows)
@@ -111,9 +114,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
             zones.setdefault(hit.field, []).extend(_value_zones(hit, spec, rows, hits, side_page))
-        for name, spec in template.fields.items():
-            if spec.unlabelled and not candidates[name]:
-                candidates[name].extend(_shape_candidates(name, template, rows, hits, side_page.side))
+        read.append((side_page.side, rows, hits))
     for name, spec in template.fields.items():
         if spec.compose:
             composed = _compose(name, spec, candidates)
@@ -128,6 +129,15 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 # the whole value printed under one part's label ("ID Number" above "RCA A43102083")
                 candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
                                     if spec.regex.fullmatch(c.value)]
+    for name, spec in template.fields.items():
+        if candidates[name] or not (spec.unlabelled or spec.prominent):
+            continue
+        for side, rows, hits in read:
+            taken = [c.box for other, found in candidates.items() if other != name for c in found if c.side == side]
+            if spec.unlabelled:
+                candidates[name].extend(_shape_candidates(name, template, rows, hits, side, taken))
+            if spec.prominent and not candidates[name]:
+                candidates[name].extend(_prominent_candidates(name, template, rows, hits, side, taken))
     chosen: dict[str, Candidate] = {}
     alternatives: dict[str, tuple[Candidate, ...]] = {}
     for name, found in candidates.items():
@@ -440,6 +450,12 @@ def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: i
 
 def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
                 placement: str) -> list[Candidate]:
+    """The value a label's words spell (``_read_words``), trusted as far as the label was read."""
+    return _read_words(hit.field, spec, words, side, placement, hit.score, hit.label)
+
+
+def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placement: str,
+                label_score: float = 1.0, label: Optional[str] = None) -> list[Candidate]:
     """Candidates made from the first 1..n words, longest valid first; the shape decides. Words of
     prose before an identifier (the rest of a garbled label) are passed over."""
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
@@ -453,10 +469,10 @@ def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
         if parsed is None:
             continue
         value, raw, repaired = parsed
-        trust = hit.score * PLACEMENT_FACTOR[placement]
+        trust = label_score * PLACEMENT_FACTOR[placement]
         confidence = statistics.fmean(w.confidence for w in chosen) * trust * REPAIR_FACTOR ** repaired
-        out.append(Candidate(hit.field, value, raw, round(confidence, 3), side,
-                             Box.enclosing([w.box for w in chosen]), hit.label, placement, repaired, trust))
+        out.append(Candidate(name, value, raw, round(confidence, 3), side,
+                             Box.enclosing([w.box for w in chosen]), label, placement, repaired, trust))
         break
     return out
 
@@ -505,19 +521,50 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
 
 
-def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
-                      side: str) -> list[Candidate]:
-    """Values found by a distinctive shape alone (no label), never a word that another label could own:
-    one of its own words, or a word in its reach that could be its value (a nine-digit number after
-    "Member" when OCR lost the "ID" is no name, so the name label does not own it)."""
-    spec = template.fields[name]
-    owned = set()
+def _owned(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+           taken: list[Box]) -> set[tuple[int, int]]:
+    """The words (row, index) another field may claim: another field's value (``taken``: their boxes),
+    a label's own words, and the words in a label's reach that could be its value (a nine-digit number
+    after "Member" when OCR lost the "ID" is no name, so the name label does not own it). A field's own
+    label that read no value owns nothing beyond itself."""
+    reach = template.fields[name].max_tokens
+    owned = {(r, i) for r, row in enumerate(rows) for i, word in enumerate(row.words)
+             if any(word.box.overlap(box) > 0.5 for box in taken)}
     for h in hits:
         owned.update((h.row, i) for i in range(h.start, h.end))
-        if h.field == name:
-            continue  # its own label read no value (the value stands too far off): the shape may find it
-        owned.update((h.row, i) for i in range(h.end, min(h.end + spec.max_tokens, len(rows[h.row].words)))
-                     if _parse(template.fields[h.field], [rows[h.row].words[i]]) is not None)
+        if h.field != name:
+            owned.update((h.row, i) for i in range(h.end, min(h.end + reach, len(rows[h.row].words)))
+                         if _parse(template.fields[h.field], [rows[h.row].words[i]]) is not None)
+    return owned
+
+
+def _prominent_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+                          side: str, taken: list[Box]) -> list[Candidate]:
+    """Values of the field's pattern printed in larger type than the card's text, of solid words no other
+    field claims: the card's main number, whose small label was lost beside it (a label read at the
+    value's scale). Dates, phones and dashed numbers are not solid."""
+    spec = template.fields[name]
+    heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
+    if not heights:
+        return []
+    large = PROMINENT * statistics.median(heights)
+    owned = _owned(name, template, rows, hits, taken)
+    out = []
+    for r, row in enumerate(rows):
+        for i, word in enumerate(row.words):
+            if (r, i) in owned or word.box.h < large or not any(ch.isdigit() for ch in word.text):
+                continue
+            words = _value_words_after(row, i, len(row.words), spec.max_tokens)
+            if all((r, i + k) not in owned and _solid(w.text, spec.keep) for k, w in enumerate(words)):
+                out += _read_words(name, spec, words, side, "prominent")
+    return out
+
+
+def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+                      side: str, taken: list[Box]) -> list[Candidate]:
+    """Values found by a distinctive shape alone (no label), never a word that another field may claim."""
+    spec = template.fields[name]
+    owned = _owned(name, template, rows, hits, taken)
     out = []
     for r, row in enumerate(rows):
         if spec.type == FieldType.TEXT:

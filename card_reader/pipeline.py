@@ -297,8 +297,9 @@ def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[S
             continue
         labelled = [z for z in extraction.zones.get(name, ()) if found is None or z.side == found.side]
         wanted = labelled[:ZONES_PER_FIELD]
-        if found is None and not (template.policies.group_often_missing and name == "group_number"):
-            # the label read may be another one's ("Member ID Card"): the value's own shape shows where to look
+        if (found is None or found.label is None) and not (template.policies.group_often_missing
+                                                           and name == "group_number"):
+            # no label read, or another one's ("Member ID Card"): the value's own shape shows where to look
             taken = {c.value for other, c in extraction.fields.items() if other != name}
             wanted += shape_zones(spec, pages, skip=taken)
         if found is not None:

@@ -60,6 +60,9 @@ class FieldSpec(BaseModel):
                                description="fields whose values, concatenated, also give this field")
     person_suffix: Optional[str] = Field(default=None, description="a separate trailing token of this "
                                          "shape is the person's suffix, not part of the value")
+    prominent: bool = Field(default=False, description="may be found without a label where it is printed "
+                                                       "in larger type than the card's text (the card's main "
+                                                       "number), with lower confidence")
     unlabelled: bool = Field(default=False, description="may be found by its shape alone, with lower "
                                                         "confidence; only for distinctive patterns")
     shape: Optional[str] = Field(default=None, description="regex a value found without a label must "
@@ -92,8 +95,8 @@ class FieldSpec(BaseModel):
             raise ValueError("a field needs labels, compose or unlabelled")
         if self.type in (FieldType.IDENTIFIER, FieldType.CODE) and not self.pattern:
             raise ValueError(f"a field of type {self.type.value} needs a pattern")
-        if self.unlabelled and not self.pattern:
-            raise ValueError("an unlabelled field needs a pattern")
+        if (self.unlabelled or self.prominent) and not self.pattern:
+            raise ValueError("a field found without its label needs a pattern")
         return self
 
     @property

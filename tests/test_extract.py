@@ -412,3 +412,22 @@ def test_readings_that_differ_only_in_a_dash_are_one_vote_spelt_with_the_dash():
     winner, rivals = settle("umr", "group_number", "76-306920", 0.7,
                             [[("76306920", 0.9)], [("76°306920", 0.8), ("©", 0.8)], [("76-306920", 0.6)]])
     assert winner.value == "76-306920" and rivals == () and winner.confidence > 0.7
+
+
+def test_the_cards_main_number_printed_large_is_the_member_id_when_its_label_was_lost():
+    page = page_of_words(("aetna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
+                         ("LETICIA", (51, 207, 120, 34)), ("SCHMIDT", (180, 207, 150, 34)),
+                         ("100276107", (51, 263, 302, 92)),
+                         ("Group", (50, 391, 90, 38)), ("752771-737-28563", (150, 391, 300, 38)))
+    e = extract_fields(TEMPLATES.get("aetna"), [SidePage("front", page)])
+    assert value(e, "member_id") == "100276107" and e.fields["member_id"].placement == "prominent"
+    assert e.fields["member_id"].confidence < 0.75  # found without its label: trusted less
+    assert value(e, "group_number") == "752771-737-28563"
+
+
+def test_a_large_date_or_another_fields_value_is_not_the_main_number():
+    page = page_of_words(("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
+                         ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
+                         ("75277173", (150, 391, 300, 92)))
+    e = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page)])
+    assert value(e, "member_id") is None and value(e, "group_number") == "75277173"
