@@ -463,7 +463,7 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
     out: list[Candidate] = []
     for n in range(len(words), 0, -1):
         chosen = words[:n]
-        if spec.person_suffix and n > 1 and re.fullmatch(spec.person_suffix, chosen[-1].text.strip(".,:")):
+        if n > 1 and _is_suffix(spec, chosen[-1].text):
             continue
         parsed = _parse(spec, chosen)
         if parsed is None:
@@ -475,6 +475,11 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
                              Box.enclosing([w.box for w in chosen]), label, placement, repaired, trust))
         break
     return out
+
+
+def _is_suffix(spec: FieldSpec, text: str) -> bool:
+    """Whether a separate word is the person's suffix printed after the ID ("01"), not part of it."""
+    return bool(spec.person_suffix) and re.fullmatch(spec.person_suffix, text.strip(".,:")) is not None
 
 
 def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]:
@@ -762,7 +767,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
     for start in range(len(words)):
         for end in range(start + 1, min(len(words), start + spec.max_tokens) + 1):
             run = words[start:end]
-            if spec.person_suffix and end - start > 1 and re.fullmatch(spec.person_suffix, run[-1][0].strip(".,:")):
+            if end - start > 1 and _is_suffix(spec, run[-1][0]):
                 continue
             parsed = _parse(spec, [Word(text, Box(0, 0, 0, 0), confidence) for text, confidence in run])
             if parsed is None:

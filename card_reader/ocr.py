@@ -321,17 +321,10 @@ def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int)
 VALUE_VARIANTS = ((0, 36), (1, 28), (2, 48), (0, 28), (1, 48), (2, 36), (0, 48), (1, 36), (2, 28))
 
 
-@dataclass(frozen=True)
-class ValueReading:
-    """One more reading of the line around a value: its words with their confidences, and how it was made."""
-
-    words: tuple[tuple[str, float], ...]
-    rendering: int  # index of the image it was read from
-    height: int  # the letter height it was scaled to
-
-
-def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray], box: Box) -> Iterator[ValueReading]:
-    """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine.
+def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
+                   box: Box) -> Iterator[tuple[tuple[str, float], ...]]:
+    """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine,
+    a reading being its words with their confidences.
 
     A value read on the whole page can be misread where the same engine reads it right alone, at
     another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
@@ -373,9 +366,10 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray], b
                 scaled = cv2.resize(crop, None, fx=scale, fy=scale,
                                     interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
                 crops[rendering, height] = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-            words = list(engine.recognise(crops[rendering, height], psm=LINE_PSM).words())
+            page = engine.recognise(crops[rendering, height], psm=LINE_PSM)
+            words = tuple((w.text, w.confidence) for w in page.words())
             if words:
-                yield ValueReading(tuple((w.text, w.confidence) for w in words), rendering, height)
+                yield words
 
 
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:

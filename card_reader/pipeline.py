@@ -21,7 +21,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission
-from .extract import (Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_parts,
+from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_parts,
                       settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
@@ -214,23 +214,27 @@ class CardReader:
         a value that these readings get right (a 5 read as 9 beside a large label), and a confident
         misreading is outvoted."""
         fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
+        renderings: dict[str, list[np.ndarray]] = {}
         for name in REREAD_FIELDS:
             candidate = fields.get(name)
             if candidate is None or candidate.placement == "glued":  # its box holds the label too
                 continue
-            side = next(s for s in sides if s.side == candidate.side)
-            grey = cv2.cvtColor(rotate_clockwise(side.located.image, side.reading.rotation), cv2.COLOR_BGR2GRAY)
-            images = [side.binary, side.ink, grey]
+            if candidate.side not in renderings:
+                side = next(s for s in sides if s.side == candidate.side)
+                upright = rotate_clockwise(side.located.image, side.reading.rotation)
+                renderings[candidate.side] = [side.binary, side.ink, cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY)]
+            images = renderings[candidate.side]
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
-                    (r.words for r in read_value_box(self.settle_engines, images, part.box))
-                    for part in candidate.parts]), ()
+                    read_value_box(self.settle_engines, images, part.box) for part in candidate.parts]), ()
             else:
-                fields[name], rivals = settle_value(template.fields[name], candidate, (
-                    r.words for r in read_value_box(self.settle_engines, images, candidate.box)))
-            known = {fields[name].value}
-            alternatives[name] = tuple(c for c in (*rivals, *alternatives.get(name, ()))
-                                       if c.value not in known and not known.add(c.value))
+                fields[name], rivals = settle_value(template.fields[name], candidate,
+                                                    read_value_box(self.settle_engines, images, candidate.box))
+            second: dict[str, Candidate] = {}
+            for rival in (*rivals, *alternatives.get(name, ())):
+                if rival.value != fields[name].value:
+                    second.setdefault(rival.value, rival)
+            alternatives[name] = tuple(second.values())
         return replace(extraction, fields=fields, alternatives=alternatives)
 
     def _quality(self, side: ReadSide) -> SideQuality:

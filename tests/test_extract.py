@@ -7,6 +7,8 @@ from card_reader.ocr import page_from_text
 from card_reader.templates import load_templates, portal_group_value
 
 TEMPLATES = load_templates()
+ANTHEM_PREFIX_ROW = ("Anthem Blue Cross and Blue Shield\nMember ID\n"
+                     "Prefix   Identification #   Suffix\nSFJ      ET0267210          00")
 
 
 def read(front: str, back: str = "", payer: str | None = None):
@@ -116,8 +118,7 @@ def test_bcbs_number_column_repaired_into_an_id_shape_still_gives_way_to_prefix_
 
     from card_reader.ocr import Block, Line
 
-    page = page_from_text("Anthem Blue Cross and Blue Shield\nMember ID\n"
-                          "Prefix   Identification #   Suffix\nSFJ      ET0267210          00")
+    page = page_from_text(ANTHEM_PREFIX_ROW)
     unsure_prefix = tuple(Block(tuple(Line(tuple(replace(w, confidence=0.8) if w.text == "SFJ" else w
                                                  for w in line.words)) for line in block.lines))
                           for block in page.blocks)
@@ -357,27 +358,28 @@ def test_readings_that_spell_no_value_near_it_only_lower_the_confidence():
     assert winner.value == "912345678" and winner.confidence < 0.85 * 0.9
 
 
-def page_of_words(*words: tuple[str, tuple[int, int, int, int]]):
+def read_placed(payer: str, *words: tuple[str, tuple[int, int, int, int]]):
+    """Extract with ``payer``'s template from a front side of words placed by hand (x, y, w, h): the
+    geometry a text fixture cannot draw (overlapping boxes, drifting lines, type sizes)."""
     from card_reader.ocr import Block, Box, Line, Page, Word
 
-    return Page(1280, 807, tuple(Block((Line((Word(text, Box(*box), 0.95),)),)) for text, box in words))
+    page = Page(1280, 807, tuple(Block((Line((Word(text, Box(*box), 0.95),)),)) for text, box in words))
+    return extract_fields(TEMPLATES.get(payer), [SidePage("front", page)])
 
 
 def test_a_value_split_at_its_dash_with_a_box_reaching_into_the_label_is_joined():
     """Tesseract read "76-306920" as "76-" and "-306920", the second box reaching up into the label
     above: the parts stand on one baseline, and the dash read twice is one dash."""
-    page = page_of_words(("UMR", (48, 11, 149, 64)), ("Group", (463, 309, 97, 29)), ("Issuer", (863, 308, 96, 23)),
-                         ("76-", (464, 344, 90, 41)), ("-306920", (543, 316, 232, 69)))
-    e = extract_fields(TEMPLATES.get("umr"), [SidePage("front", page)])
+    e = read_placed("umr", ("UMR", (48, 11, 149, 64)), ("Group", (463, 309, 97, 29)), ("Issuer", (863, 308, 96, 23)),
+                    ("76-", (464, 344, 90, 41)), ("-306920", (543, 316, 232, 69)))
     assert value(e, "group_number") == "76-306920"
 
 
 def test_a_value_right_under_its_label_beats_the_next_columns_value_along_the_line():
     """Labels above values on a tilted card: "MEMBER ID" lines up with the group value far to its right."""
-    page = page_of_words(("Cigna", (1009, 61, 232, 77)), ("GRP", (700, 329, 56, 24)), ("MEMBER", (60, 351, 205, 34)),
-                         ("ID", (221, 340, 48, 51)), ("U46747556", (61, 389, 291, 52)),
-                         ("44080052", (702, 360, 216, 45)))
-    e = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page)])
+    e = read_placed("cigna", ("Cigna", (1009, 61, 232, 77)), ("GRP", (700, 329, 56, 24)),
+                    ("MEMBER", (60, 351, 205, 34)), ("ID", (221, 340, 48, 51)), ("U46747556", (61, 389, 291, 52)),
+                    ("44080052", (702, 360, 216, 45)))
     assert (value(e, "member_id"), value(e, "group_number")) == ("U46747556", "44080052")
 
 
@@ -386,8 +388,7 @@ def test_a_value_printed_in_parts_is_settled_part_by_part():
     prefix read first, never "SF" + the number taken for a whole value of Anthem's shape."""
     from card_reader.extract import settle_parts
 
-    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID\n"
-                "Prefix   Identification #   Suffix\nSFJ      ET0267210          00", payer="anthem")
+    _, e = read(ANTHEM_PREFIX_ROW, payer="anthem")
     composed = e.fields["member_id"]
     assert composed.placement == "composed"
     assert [p.field for p in composed.parts] == ["member_prefix", "member_number"]
@@ -400,8 +401,7 @@ def test_a_re_read_that_lost_the_prefix_votes_for_the_whole_value():
 
     from card_reader.extract import Extraction, combine_readings
 
-    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID\n"
-                "Prefix   Identification #   Suffix\nSFJ      ET0267210          00", payer="anthem")
+    _, e = read(ANTHEM_PREFIX_ROW, payer="anthem")
     whole = e.fields["member_id"]
     number_only = replace(whole, value="ETO267210", placement="below", parts=(), confidence=0.9)
     readings = [Extraction({"member_id": whole})] + [Extraction({"member_id": number_only})] * 2
@@ -415,19 +415,17 @@ def test_readings_that_differ_only_in_a_dash_are_one_vote_spelt_with_the_dash():
 
 
 def test_the_cards_main_number_printed_large_is_the_member_id_when_its_label_was_lost():
-    page = page_of_words(("aetna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
-                         ("LETICIA", (51, 207, 120, 34)), ("SCHMIDT", (180, 207, 150, 34)),
-                         ("100276107", (51, 263, 302, 92)),
-                         ("Group", (50, 391, 90, 38)), ("752771-737-28563", (150, 391, 300, 38)))
-    e = extract_fields(TEMPLATES.get("aetna"), [SidePage("front", page)])
+    e = read_placed("aetna", ("aetna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
+                    ("LETICIA", (51, 207, 120, 34)), ("SCHMIDT", (180, 207, 150, 34)),
+                    ("100276107", (51, 263, 302, 92)),
+                    ("Group", (50, 391, 90, 38)), ("752771-737-28563", (150, 391, 300, 38)))
     assert value(e, "member_id") == "100276107" and e.fields["member_id"].placement == "prominent"
     assert e.fields["member_id"].confidence < 0.75  # found without its label: trusted less
     assert value(e, "group_number") == "752771-737-28563"
 
 
 def test_a_large_date_or_another_fields_value_is_not_the_main_number():
-    page = page_of_words(("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
-                         ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
-                         ("75277173", (150, 391, 300, 92)))
-    e = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page)])
+    e = read_placed("cigna", ("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
+                    ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
+                    ("75277173", (150, 391, 300, 92)))
     assert value(e, "member_id") is None and value(e, "group_number") == "75277173"
