@@ -167,7 +167,7 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> lis
     ranked = np.argsort(-fits)[:SCORED_PROPOSALS]
     scored = sorted(((outline_score(proposals[i], support, lab), proposals[i]) for i in ranked
                      if fits[i] ** 1.5 >= 0.6 * MIN_OUTLINE_SCORE), key=lambda sc: -sc[0])
-    quads = []
+    quads, askew = [], []
     for rank, (score, corners) in enumerate(scored):
         if rank < SNAPPED_PROPOSALS and score > 0:
             snapped = snap_to_edges(corners, edges)
@@ -176,6 +176,13 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> lis
                 score, corners = snapped_score, snapped
         if score >= MIN_OUTLINE_SCORE:
             quads.append(Quad(corners, score))
+        elif outline_score(corners, support, lab, margin=False) >= MIN_OUTLINE_SCORE:
+            askew.append((score, corners))  # a card's shape whose margin crosses a pattern
+    if not quads:  # as a last resort: a side may run askew onto a patterned table
+        for score, corners in askew[:SNAPPED_PROPOSALS]:
+            score, corners = polish_outline(corners, score, support, lab)
+            if score >= MIN_OUTLINE_SCORE:
+                quads.append(Quad(corners, score))
     return _distinct(sorted(quads, key=lambda q: -q.score))
 
 
@@ -206,6 +213,32 @@ def snap_to_edges(corners: np.ndarray, edges: np.ndarray, reach: int = 6) -> np.
         vx, vy, x0, y0 = cv2.fitLine(points, cv2.DIST_HUBER, 0, 0.01, 0.01).ravel()
         lines.append(_Line(np.array([x0, y0]), np.array([vx, vy])))
     return order_corners(_corners_of(lines, corners, max_shift=3 * reach))
+
+
+def polish_outline(corners: np.ndarray, score: float, support: np.ndarray, lab: np.ndarray,
+                   steps: tuple[int, ...] = (4, 2), reach: float = 16.0) -> tuple[float, np.ndarray]:
+    """The outline with a corner or two nudged (at most ``reach`` pixels) to calm its margin. A side merged
+    from the card's edge and a table line beyond it runs askew, out over the table at one end, and the
+    margin strip inside it crosses the pattern; moving that corner back onto the card calms the margin and
+    keeps every side on an edge. Only the margin is bettered: the proportions are left as found."""
+    start = order_corners(corners)
+    best, jumps = start, _margin_jumps(start, lab)
+    edge = min(_hits(_side_points(start[i], start[(i + 1) % 4]), support).mean() for i in range(4))
+    for step in steps:
+        improved = True
+        while improved and jumps:
+            improved = False
+            for i, (dx, dy) in itertools.product(range(4), ((step, 0), (-step, 0), (0, step), (0, -step))):
+                moved = best.copy()
+                moved[i] += (dx, dy)
+                if np.linalg.norm(moved[i] - start[i]) > reach:
+                    continue
+                moved_jumps = _margin_jumps(moved, lab)
+                sides = [_hits(_side_points(moved[k], moved[(k + 1) % 4]), support).mean() for k in range(4)]
+                if moved_jumps < jumps and min(sides) >= edge - 0.02:
+                    best, jumps, improved = moved, moved_jumps, True
+    polished = outline_score(best, support, lab)
+    return (polished, best) if polished > score else (score, corners)
 
 
 def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: int = 1) -> list[Quad]:
@@ -555,7 +588,7 @@ def order_corners(points: np.ndarray) -> np.ndarray:
     return np.roll(ordered, -start, axis=0).astype(np.float32)
 
 
-def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray) -> float:
+def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray, *, margin: bool = True) -> float:
     """0..1: how much the quadrilateral looks like a card's outline on this photo.
 
     Every side must lie on an edge (the weakest side counts: three sides of a table pattern and one
@@ -575,7 +608,7 @@ def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray) -> 
     aspect_fit = _aspect_fit(corners, ASPECT_TOLERANCE, support.shape)
     size_fit = min(1.0, math.sqrt(share / 0.2))
     score = edge_fit ** 1.5 * (0.3 + 0.7 * aspect_fit) * (0.7 + 0.3 * size_fit)
-    if score < MIN_OUTLINE_SCORE:
+    if score < MIN_OUTLINE_SCORE or not margin:
         return score  # the margin can only lower it
     return score * 0.7 ** max(0, _margin_jumps(corners, lab) - MAX_MARGIN_JUMPS)
 

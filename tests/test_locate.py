@@ -18,8 +18,9 @@ import numpy as np
 import pytest
 
 from card_reader.load import LoadedImage
-from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SideImage, deskew_by_text, find_outlines,
-                                glare, locate_cards, order_corners, sharpness, text_skew, upright_corners, warp_card)
+from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SearchCopy, SideImage, deskew_by_text,
+                                find_outlines, glare, locate_cards, order_corners, polish_outline, sharpness, text_skew,
+                                upright_corners, warp_card)
 from card_reader.ocr import Block, Box, Line, Page, Word, read_upright, rotate_clockwise
 
 # --- synthetic card and photos -------------------------------------------------------------------
@@ -252,6 +253,18 @@ def test_find_outlines_puts_the_card_first(background):
     assert corner_error(quads[0].corners, true) <= TOLERANCE * long_side(true)
     assert [q.score for q in quads] == sorted((q.score for q in quads), reverse=True)
     assert np.allclose(quads[0].corners, order_corners(quads[0].corners))
+
+
+def test_outline_askew_onto_a_checked_table_is_polished_back_onto_the_card():
+    """An outline whose side runs on past the card's corner over a checked table (a line merged from the
+    card's edge and the pattern's) is moved back: its margin strip then lies on the card alone."""
+    photo, true = card_photo("gingham", angle=4, size=(SEARCH_SIDE, 480), long_side=400)
+    askew = order_corners(true.copy())
+    askew[1] += (16, -4)  # the top-right corner out on the cloth
+    everywhere = np.full(photo.shape[:2], 255, np.uint8)  # every side counts as on an edge: only the margin moves it
+    score, polished = polish_outline(askew, 0.0, everywhere, SearchCopy.of(photo).lab)
+    assert score > 0
+    assert corner_error(polished, true) <= 0.6 * corner_error(askew, true)
 
 
 def test_large_photo_is_warped_from_full_resolution():
