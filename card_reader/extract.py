@@ -21,7 +21,8 @@ from rapidfuzz.distance import Levenshtein
 
 from .ocr import Box, Page, Word
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
-from .text import canonical_look_alikes, normalise_identifier, parse_date, repairs, squash, strip_accents
+from .text import (canonical_look_alikes, is_date_or_phone, normalise_identifier, parse_date, repairs, squash,
+                   strip_accents)
 
 log = logging.getLogger(__name__)
 
@@ -486,7 +487,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
     raw = " ".join(w.text for w in words)
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
-        if any(_prose(w.text) for w in words):
+        if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw):
             return None
         text = raw if "(" in spec.keep else raw.split("(")[0]
         value = normalise_identifier(text, spec.keep).strip("-/.")
@@ -599,9 +600,11 @@ PROSE_LETTERS = frozenset("abdefghijklmnqrty")  # lower-case letters unlike thei
 
 
 def _prose(text: str) -> bool:
-    """A word set in lower case ("sneer", "jdentifical", "Austin"): prose or a garbled label, never part
-    of an identifier, which cards print in capitals and digits (OCR may still lower a C, O, S or W)."""
-    return sum(ch in PROSE_LETTERS for ch in text) >= 2
+    """A word set in lower case ("sneer", "jdentifical", "Austin", "Box") or an abbreviation ("P.O."): prose
+    or a garbled label, never part of an identifier, which cards print in capitals and digits (OCR may
+    still lower a lone C, O, S or W)."""
+    return (sum(ch in PROSE_LETTERS for ch in text) >= 2 or re.fullmatch(r"[A-Z][a-z]{2,}", text) is not None
+            or re.fullmatch(r"(?:[A-Za-z]\.){2,}", text) is not None)
 
 
 def _solid(text: str, keep: str = "") -> bool:

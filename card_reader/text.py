@@ -115,6 +115,19 @@ def parse_date(text: str) -> Optional[date]:
     return None
 
 
+_PRINTED_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}([-.])\d{1,2}\1(?:19|20)\d{2}")
+_PRINTED_PHONE = re.compile(r"(?:1[-.\s]?)?(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}")
+
+
+def is_date_or_phone(text: str) -> bool:
+    """Whether a printed word is a date (month first, as US cards print them) or a phone number, which
+    no identifier is. A dash alone with a short year ("12-31-24") or the year first ("2020-11-1", a
+    Student Resources group) is not taken for a date."""
+    core = text.strip(" .,:;")
+    return bool(_PRINTED_PHONE.fullmatch(core)) or (_PRINTED_DATE.fullmatch(core) is not None
+                                                     and parse_date(core) is not None)
+
+
 def mask(value: Optional[str]) -> str:
     """What a log line may show of a member ID, name or date of birth: only its length."""
     return f"<{len(value)} chars>" if value else "<empty>"

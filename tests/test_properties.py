@@ -1,6 +1,7 @@
 """Property tests on the normalisers and comparators."""
 
 import re
+from datetime import date
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -9,8 +10,8 @@ from card_reader.extract import SidePage, extract_fields
 from card_reader.models import CheckStatus, ClientSubmission
 from card_reader.ocr import page_from_text
 from card_reader.templates import load_templates
-from card_reader.text import (LOOK_ALIKES, canonical_look_alikes, mask, normalise_identifier, normalise_name,
-                              repairs, squash)
+from card_reader.text import (LOOK_ALIKES, canonical_look_alikes, is_date_or_phone, mask, normalise_identifier,
+                              normalise_name, repairs, squash)
 from card_reader.verify import verify
 
 TEMPLATES = load_templates()
@@ -29,6 +30,17 @@ def test_normalisers_are_idempotent(text):
 @given(printable)
 def test_a_kept_character_is_never_doubled(text):
     assert "--" not in normalise_identifier(text, "-")
+
+
+@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2099, 12, 31)), st.integers(0, 9999999999))
+def test_dates_and_phones_are_told_from_identifiers(day, number):
+    assert is_date_or_phone(f"{day.month:02d}/{day.day:02d}/{day.year}")
+    assert is_date_or_phone(f"{day.month}-{day.day}-{day.year},")
+    digits = f"{number:010d}"
+    assert is_date_or_phone(f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
+    assert is_date_or_phone(f"1-{digits[:3]}-{digits[3:6]}-{digits[6:]}")
+    assert not is_date_or_phone(digits)  # an identifier printed plain
+    assert not is_date_or_phone(f"{day.year}-{day.month}-{day.day}")  # the year first: a policy number's shape
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=65, max_codepoint=122).filter(str.isalpha), max_size=30))
