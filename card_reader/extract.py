@@ -763,7 +763,8 @@ def settle_parts(template: PayerTemplate, candidate: Candidate,
 def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
                  near: str) -> Optional[tuple[str, str, int, float]]:
     """The run of words spelling a value of the field's shape closest to ``near`` (value, raw, repairs,
-    mean confidence), or None when no run comes within a third of its length of it."""
+    mean confidence), or None when no run comes within a third of the longer one's length of it. Runs that
+    fit the shape as read come before runs repaired into it."""
     best: Optional[tuple[tuple[int, int, float], tuple[str, str, int, float]]] = None
     # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
@@ -777,8 +778,10 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
                 continue
             confidence = sum(c for _, c in run) / len(run)
             distance = Levenshtein.distance(parsed[0], near)
-            rank = (distance, len(run), -confidence)  # a stray mark beside the value is not part of it
-            if distance <= max(2, len(near) // 3) and (best is None or rank < best[0]):
+            # a run read as the shape wants beats one repaired into it ("XY T282940817" is XYT282940817, not
+            # T282940817 repaired to TZB2940817); a stray mark beside the value is not part of it
+            rank = (parsed[2], distance, len(run), -confidence)
+            if distance <= max(2, len(near) // 3, len(parsed[0]) // 3) and (best is None or rank < best[0]):
                 best = (rank, (*parsed, confidence))
     return None if best is None else best[1]
 

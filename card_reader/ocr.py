@@ -330,14 +330,14 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
     the value among the words each reading holds, and stops reading once the vote is plain). The
     engine's word boxes can miss a whole glyph at either end, so the crop reaches two letter heights
-    further each way. Glyphs the crop cuts through (a neighbour's at either end, the line above or
+    further each way, and on along the line's ink (``_line_run``). Glyphs the crop cuts through (a neighbour's at either end, the line above or
     below reaching in) and rules or frames running through it are blanked; they are found on the first
     two images (dark ink on white).
     """
-    pad, reach = max(2, box.h // 4), 2 * box.h
+    pad = max(2, box.h // 4)
     rows, cols = images[0].shape[:2]
     y0, y1 = max(0, box.y - pad), min(rows, box.bottom + pad)
-    x0, x1 = max(0, box.x - reach), min(cols, box.right + reach)
+    x0, x1 = _line_run(images[0], box)
     if box.w < 4 or box.h < 4 or x1 - x0 < 4 or y1 - y0 < 4:
         return
     ink = np.zeros((y1 - y0, x1 - x0), bool)
@@ -370,6 +370,29 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
             words = tuple((w.text, w.confidence) for w in page.words())
             if words:
                 yield words
+
+
+def _line_run(binary: np.ndarray, box: Box, gap: float = 0.5, reach: int = 6) -> tuple[int, int]:
+    """The columns of a value's line to read again: two letter heights past its box each way, and on
+    along the ink that continues it with no gap wider than ``gap`` letter heights (a glyph the engine
+    split off as another word, or dropped: a large ID read as "X YT \\"2 282940817"), at most ``reach``
+    letter heights. The ink is the binary image's, which has lost the frames of a row of boxes."""
+    cols = binary.shape[1]
+    ink = (binary[box.y:box.bottom] < 128).sum(axis=0) >= 2
+    widest = max(1, round(gap * box.h))
+    left, right = box.x, box.right
+    while left > max(0, box.x - reach * box.h):
+        window = ink[max(0, left - widest):left]
+        if not window.any():
+            break
+        left = max(0, left - widest) + int(np.flatnonzero(window)[0])
+    while right < min(cols, box.right + reach * box.h):
+        window = ink[right:right + widest]
+        if not window.any():
+            break
+        right += int(np.flatnonzero(window)[-1]) + 1
+    return (max(0, min(box.x - 2 * box.h, left - box.h // 2)),
+            min(cols, max(box.right + 2 * box.h, right + box.h // 2)))
 
 
 def rotate_clockwise(image: np.ndarray, degrees: int) -> np.ndarray:

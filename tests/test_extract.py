@@ -362,6 +362,13 @@ def test_the_value_is_found_among_a_label_tail_and_a_person_suffix():
     assert winner.value == "M21842"
 
 
+def test_a_run_read_in_the_shape_beats_a_part_of_it_repaired_into_the_shape():
+    """A large ID split into words ("XY", "T282940817"): the run that is an Anthem ID as read outvotes its
+    tail repaired into one (TZB2940817), though the page reading was that repair."""
+    winner, _ = settle("anthem", "member_id", "TZB2940817", 0.45, [[("XY", 0.8), ("T282940817", 0.8)]] * 3)
+    assert winner.value == "XYT282940817"
+
+
 def test_readings_that_spell_no_value_near_it_only_lower_the_confidence():
     winner, _ = settle("uhc", "member_id", "912345678", 0.85,
                        [[("(80840)", 0.95), ("911-87726-04", 0.95)], [("~~", 0.3)]])

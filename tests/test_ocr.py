@@ -58,3 +58,39 @@ def test_reread_that_is_less_sure_changes_nothing():
     first = page_of(word("GROUP", 10), word("583723", 120, 0.95))
     merged = replace_words(first, Box(110, 90, 200, 50), [word("S83723", 120, 0.40)])
     assert merged is first
+
+
+class CropRecorder(FakeEngine):
+    """Reads nothing, but keeps each single-line crop it was given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.crops: list[np.ndarray] = []
+
+    def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
+        self.crops.append(image)
+        return super().recognise(image, psm=psm)
+
+
+def glyph_row(*runs: tuple[int, int]) -> np.ndarray:
+    """A white card with rows of glyph-like blocks (30 px tall, 8 px apart) from x0 to x1 for each run."""
+    image = np.full((200, 1280), 255, np.uint8)
+    for x0, x1 in runs:
+        for x in range(x0, x1 - 19, 28):
+            image[50:80, x:x + 20] = 0
+    return image
+
+
+def test_a_value_read_again_takes_in_the_glyphs_its_box_split_off_but_not_the_next_column():
+    """The crop follows the line's ink past a box that holds only the end of a large ID, and stops at
+    the wide gap before the next column, whose glyph it would cut and so blanks."""
+    from card_reader.ocr import read_value_box
+
+    image = glyph_row((380, 700), (744, 1100))  # the value's run, then 1.5 letter heights of space
+    engine = CropRecorder()
+    list(read_value_box([engine], [image], Box(500, 50, 200, 30)))
+    crop = engine.crops[0]
+    scale = 36 / 30  # the first variant's letter height over the box's
+    inked = np.flatnonzero((crop < 128).any(axis=0))
+    assert inked[-1] - inked[0] >= (680 - 380) * scale - 4  # every glyph from the run's first on
+    assert inked[-1] - inked[0] <= (680 - 380) * scale + 4  # none of the next column's
