@@ -320,9 +320,22 @@ def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> lis
             if gap > 1.2 * max(words[-1].box.h, word.box.h):
                 break
         words.append(word)
-        if len(words) >= max_tokens:
+        if _tokens(w.text for w in words) >= max_tokens:
             break
     return words
+
+
+def _tokens(texts: Iterable[str]) -> int:
+    """How many words a value is read in, not counting lone marks: "235609 - 417 - 06318" is three."""
+    return sum(any(ch.isalnum() for ch in text) for text in texts)
+
+
+def _run_ends(texts: Sequence[str], start: int, max_tokens: int) -> range:
+    """The ends of the runs of words from ``start`` holding one to ``max_tokens`` words (``_tokens``)."""
+    end = start + 1
+    while end < len(texts) and _tokens(texts[start:end + 1]) <= max_tokens:
+        end += 1
+    return range(start + 1, end + 1)
 
 
 def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -> int:
@@ -411,7 +424,7 @@ def _shaped_run(spec: FieldSpec, words: tuple[Word, ...], start: int, skip: set[
     starting with a word that holds a digit (a value is not started by its label)."""
     if not any(ch.isdigit() for ch in words[start].text):
         return None
-    for end in range(start + 1, min(start + spec.max_tokens, len(words)) + 1):
+    for end in _run_ends([w.text for w in words], start, spec.max_tokens):
         value = normalise_identifier(" ".join(w.text for w in words[start:end]), spec.keep)
         if value and value not in skip and next(repairs(value, spec.regex, max_changes=2), None) is not None:
             return list(words[start:end])
@@ -435,17 +448,19 @@ def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
 
 def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: int,
                   max_tokens: int) -> list[Word]:
-    """Words of a lower row that stand under the label (overlapping its span, or starting near it)."""
-    left = hit.box.x - hit.box.h
-    right = hit.box.right + hit.box.h
+    """Words of a lower row that stand under the label: from the first word overlapping its span, or
+    failing one, starting near it (the last letter of a name in the column to the left, printed close,
+    ends short of the label and starts no value)."""
     label_cells = {h.start for h in hits if h.row == row_index}
-    for i, word in enumerate(row.words):
-        if word.box.right < left or word.box.x > right:
-            continue
-        if i in label_cells:
-            return []
-        stop = _next_hit_start(hits, row_index, i, len(row.words))
-        return _value_words_after(row, i, stop, max_tokens)
+    for slack in (0, hit.box.h):
+        left, right = hit.box.x - slack, hit.box.right + slack
+        for i, word in enumerate(row.words):
+            if word.box.right < left or word.box.x > right:
+                continue
+            if i in label_cells:
+                return []
+            stop = _next_hit_start(hits, row_index, i, len(row.words))
+            return _value_words_after(row, i, stop, max_tokens)
     return []
 
 
@@ -769,7 +784,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
     # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
     for start in range(len(words)):
-        for end in range(start + 1, min(len(words), start + spec.max_tokens) + 1):
+        for end in _run_ends([text for text, _ in words], start, spec.max_tokens):
             run = words[start:end]
             if end - start > 1 and _is_suffix(spec, run[-1][0]):
                 continue

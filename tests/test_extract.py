@@ -446,3 +446,15 @@ def test_a_large_date_or_another_fields_value_is_not_the_main_number():
                     ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
                     ("75277173", (150, 391, 300, 92)))
     assert value(e, "member_id") is None and value(e, "group_number") == "75277173"
+
+
+def test_a_value_under_its_label_starts_under_it_not_with_the_name_printed_close_on_its_left():
+    """Columns "Member Name | Group #" printed close: the name's last letter ends short of the group label
+    and is not the group number's first word; dashes read as words of their own count for nothing
+    against the value's word limit."""
+    e = read_placed("aetna", ("aetna", (965, 65, 270, 69)), ("Member", (48, 353, 160, 36)),
+                    ("Name", (220, 353, 110, 36)), ("Group", (637, 353, 130, 36)), ("#", (780, 353, 20, 36)),
+                    ("HADDAD,", (50, 402, 194, 43)), ("ELIZABETH", (291, 401, 264, 35)), ("M", (591, 401, 26, 35)),
+                    ("235609", (640, 403, 193, 38)), ("-", (840, 403, 20, 38)), ("417", (872, 403, 93, 38)),
+                    ("-", (970, 403, 20, 38)), ("06318", (1006, 403, 162, 38)))
+    assert e.fields["group_number"].value == "235609-417-06318"
