@@ -425,7 +425,7 @@ def _shaped_run(spec: FieldSpec, words: tuple[Word, ...], start: int, skip: set[
     if not any(ch.isdigit() for ch in words[start].text):
         return None
     for end in _run_ends([w.text for w in words], start, spec.max_tokens):
-        value = normalise_identifier(" ".join(w.text for w in words[start:end]), spec.keep)
+        value = normalise_identifier(_identifier_text(spec, " ".join(w.text for w in words[start:end])), spec.keep)
         if value and value not in skip and next(repairs(value, spec.regex, max_changes=2), None) is not None:
             return list(words[start:end])
     return None
@@ -504,7 +504,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
         if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw):
             return None
-        text = raw if "(" in spec.keep else raw.split("(")[0]
+        text = _identifier_text(spec, raw)
         value = normalise_identifier(text, spec.keep).strip("-/.")
         if not value:
             return None
@@ -540,6 +540,12 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         tokens.append(token)
     value = " ".join(tokens).strip(" :,;")
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
+
+
+def _identifier_text(spec: FieldSpec, raw: str) -> str:
+    """The text an identifier is read from: what follows a parenthesis is another number (a Student
+    Resources policy's "(710)"), unless the value's shape keeps parentheses."""
+    return raw if "(" in spec.keep else raw.split("(")[0]
 
 
 def _owned(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
@@ -600,9 +606,10 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits
             continue
         for i, word in enumerate(row.words):
             # printed as one solid token: a phone number, a ZIP+4 or a dated range is not an ID
-            if (r, i) in owned or not _solid(word.text, spec.keep):
+            text = _identifier_text(spec, word.text)
+            if (r, i) in owned or not _solid(text, spec.keep):
                 continue
-            value = normalise_identifier(word.text, spec.keep)
+            value = normalise_identifier(text, spec.keep)
             for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
                 out.append(Candidate(name, repaired, word.text,
                                      round(word.confidence * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes, 3),

@@ -269,6 +269,13 @@ def test_student_resources_policy_shape_is_never_a_date():
     assert value(e, "group_number") is None
 
 
+def test_student_resources_policy_found_by_its_shape_when_its_label_is_garbled():
+    """"POLICY #" read as "Paicy s": the policy's shape still finds it, parenthesised digits left off."""
+    _, e = read("UnitedHealthcare StudentResources\nSR ID# 987654321\nPaicy s 2020-778-2(710)",
+                payer="uhc_student_resources")
+    assert value(e, "group_number") == "2020-778-2"
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
