@@ -159,16 +159,17 @@ def group_rows(page: Page) -> list[_Row]:
     while two columns at nearly the same height stay apart when far from each other.
     """
     words = sorted(page.words(), key=lambda w: w.box.x)
+    ends = [_word_end(word, words) for word in words]
     right: dict[int, int] = {}
     claimed: dict[int, tuple[float, int]] = {}
     for i, word in enumerate(words):
         best: Optional[tuple[float, int]] = None
         for j in range(i + 1, len(words)):
             other = words[j]
-            gap = other.box.x - word.box.right
+            gap = other.box.x - ends[i]
             # Tesseract's boxes can overlap when it splits one printed token; a word that reaches further
             # right still continues the line, a word inside another's box does not
-            if other.box.right <= word.box.right or not _same_line(word.box, other.box):
+            if other.box.right <= ends[i] or not _same_line(word.box, other.box):
                 continue
             if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
                 continue
@@ -193,6 +194,18 @@ def group_rows(page: Page) -> list[_Row]:
             chain.append(words[k])
         rows.append(_Row(tuple(chain)))
     return sorted(rows, key=lambda r: (r.box.y, r.box.x))
+
+
+def _word_end(word: Word, words: Sequence[Word]) -> int:
+    """Where a word ends on its line. An engine's box sometimes runs on over the words after it ("Payer"
+    boxed to the end of "Payer ID 20554"); where it holds whole words of the same line that start well
+    inside it, and is far too wide for its letters, it ends where the first of them starts."""
+    box = word.box
+    if box.w <= box.h * max(1, len(word.text)):  # no letter is wider than it is tall
+        return box.right
+    inside = [w.box.x for w in words if w is not word and box.x + box.h <= w.box.x and w.box.right <= box.right
+              and _same_line(box, w.box)]
+    return min(inside, default=box.right)
 
 
 def _same_line(a: Box, b: Box) -> bool:

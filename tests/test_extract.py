@@ -465,3 +465,12 @@ def test_a_value_under_its_label_starts_under_it_not_with_the_name_printed_close
                     ("235609", (640, 403, 193, 38)), ("-", (840, 403, 20, 38)), ("417", (872, 403, 93, 38)),
                     ("-", (970, 403, 20, 38)), ("06318", (1006, 403, 162, 38)))
     assert e.fields["group_number"].value == "235609-417-06318"
+
+
+def test_a_word_boxed_over_the_words_after_it_still_starts_their_label():
+    """"Payer" boxed to the end of "Payer ID 20554": the payer ID label is still read whole, so its number is
+    the payer ID, not a member ID under a lone "ID"."""
+    e = read_placed("generic", ("Molina", (52, 38, 200, 35)), ("Payer", (645, 90, 236, 33)), ("ID", (742, 87, 32, 41)),
+                    ("20554", (790, 90, 91, 33)))
+    assert e.fields["payer_id"].value == "20554"
+    assert "member_id" not in e.fields
