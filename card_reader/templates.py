@@ -134,6 +134,9 @@ class PayerTemplate(BaseModel):
     parent: Optional[str] = Field(default=None, description="the brand this payer is a sub-brand of")
     generic: bool = Field(default=False, description="the fallback for payers without a template")
     keywords: list[str] = Field(default_factory=list)
+    sub_brand_marks: list[str] = Field(default_factory=list, description=(
+        "phrases only its sub-brands' cards print ('A UnitedHealthcare Company'): a card showing one is a "
+        "sub-brand's, never this payer's own, even where the sub-brand's logo was not read"))
     aliases: list[str] = Field(default_factory=list)
     fields: dict[str, FieldSpec] = Field(default_factory=dict)
     portal_group: PortalGroupRule = Field(default_factory=PortalGroupRule)
@@ -211,11 +214,15 @@ class TemplateSet:
             score = max((_keyword_score(k, lines) for k in template.keywords), default=0.0)
             if score >= KEYWORD_MIN_SCORE:
                 scores[template.id] = score
-        # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it
+        # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it, and where
+        # only the mark was read, the card is a sub-brand's all the same (unknown beats a wrong payer)
         for payer_id in list(scores):
             parent = self.templates[payer_id].parent
             if parent in scores:
                 del scores[parent]
+        for payer_id in list(scores):
+            if any(_keyword_score(mark, lines) >= MARK_MIN_SCORE for mark in self.templates[payer_id].sub_brand_marks):
+                del scores[payer_id]
         if not scores:
             return PayerMatch(self.generic, 0.0)
         ranked = sorted(scores.items(), key=lambda kv: -kv[1])
@@ -240,6 +247,7 @@ class TemplateSet:
 
 
 KEYWORD_MIN_SCORE = 88.0
+MARK_MIN_SCORE = 95.0  # a sub-brand mark read nearly whole ("UnitedHealthcare Community Plan" scores 88)
 ALIAS_MIN_SCORE = 86.0
 
 

@@ -85,6 +85,8 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("Blue Shield of California\nPPO", "unknown"),
     ("Core Essential\nHealth Plan (80840) 911-87726-04", "uhc"),  # UnitedHealthcare's payer ID, logo unread
     ("Humana\nCall 1-800-877-2600", "unknown"),  # the same digits inside a phone number are no payer ID
+    ("UR\nA UnitedHealthcare Company\nSelect Plus PPO", "unknown"),  # a sub-brand's card, its logo unread
+    ("UnitedHealthcare Community Plan\nMedicaid", "uhc"),  # UnitedHealthcare's own product, no sub-brand mark
 ])
 def test_payer_recognised_sub_brand_beats_parent(text, payer):
     assert load_templates().match([page_from_text(text)]).payer_id == payer
