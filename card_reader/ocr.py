@@ -245,12 +245,24 @@ def unread_regions(binary: np.ndarray, page: Page, *, min_height: int = 10) -> l
     lines = cv2.morphologyEx(unread, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (height * 2, 1)))
     count, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
     rows, cols = binary.shape
-    regions = []
+    pieces = []
     for x, y, w, h, area in stats[1:].tolist():
         at_border = x <= 2 or y <= 2 or x + w >= cols - 2 or y + h >= rows - 2  # the card's edge, not text
         if not at_border and height <= h <= rows // 4 and w >= 2 * height and area >= 0.15 * w * h:
-            regions.append(Box(x, y, w, h).padded(h // 4))
-    return regions
+            pieces.append(Box(x, y, w, h))
+    # pieces of one line in one type size (a label and its value, a word space apart) are read together:
+    # alone, a value loses what its label says, and a short label is too little for the engine (a small
+    # label beside a large value stays apart: read as one line, the small print is lost)
+    regions: list[Box] = []
+    for piece in sorted(pieces, key=lambda b: b.x):
+        near = next((i for i, r in enumerate(regions) if min(r.bottom, piece.bottom) - max(r.y, piece.y)
+                     >= 0.5 * min(r.h, piece.h) and max(r.h, piece.h) <= 1.5 * min(r.h, piece.h)
+                     and piece.x - r.right <= 3 * min(r.h, piece.h)), None)
+        if near is None:
+            regions.append(piece)
+        else:
+            regions[near] = regions[near].union(piece)
+    return [r.padded(r.h // 4) for r in regions]
 
 
 def add_words(page: Page, words: Sequence[Word]) -> Page:

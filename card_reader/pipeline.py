@@ -178,8 +178,14 @@ class CardReader:
         ink = rotate_clockwise(ink_image(contrast), turn)
         page = reading.page
         for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
-            page = add_words(page, [w for w in reread_region(self.engine, upright_binary, box)
-                                    if w.confidence >= MIN_RECOVERED_CONFIDENCE])
+            # at a smaller scale where blur runs the glyphs together large, then the ink as grey where our
+            # threshold broke them (glare); the first that reads something
+            for image, height in ((upright_binary, 48), (upright_binary, 28), (ink, 36)):
+                words = [w for w in reread_region(self.engine, image, box, line_height=height)
+                         if w.confidence >= MIN_RECOVERED_CONFIDENCE]
+                if words:
+                    page = add_words(page, words)
+                    break
         for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
             page = replace_words(page, box, reread_region(self.engine, ink, box))
         return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink)

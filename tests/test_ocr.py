@@ -94,3 +94,21 @@ def test_a_value_read_again_takes_in_the_glyphs_its_box_split_off_but_not_the_ne
     inked = np.flatnonzero((crop < 128).any(axis=0))
     assert inked[-1] - inked[0] >= (680 - 380) * scale - 4  # every glyph from the run's first on
     assert inked[-1] - inked[0] <= (680 - 380) * scale + 4  # none of the next column's
+
+
+def test_a_line_the_reading_dropped_is_read_again_whole_but_a_small_label_apart_from_a_large_value():
+    """Ink no word covers is read again: a label and its value of one type size as one line (alone, the
+    value loses its label), a small label beside a large value apart (read as one line, it is lost)."""
+    from card_reader.ocr import unread_regions
+
+    image = np.full((807, 1280), 255, np.uint8)
+    image[300:330, 40:140] = 0  # "Group", 30 px tall
+    image[300:330, 170:380] = 0  # "76-227918" a word space further
+    image[520:540, 40:200] = 0  # "SUBSCRIBER", 20 px tall
+    image[500:560, 240:700] = 0  # "XEH 804395884", 60 px tall
+    page = Page(1280, 807, (Block((Line((Word("UMR", Box(40, 40, 200, 80), 0.95),)),)),))
+    regions = sorted(unread_regions(image, page), key=lambda b: (b.y, b.x))
+    assert len(regions) == 3
+    group, small, large = regions[0], min(regions[1:], key=lambda b: b.x), max(regions[1:], key=lambda b: b.x)
+    assert group.x <= 40 and group.right >= 380
+    assert small.right < 240 < large.x + large.w
