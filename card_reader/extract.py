@@ -330,8 +330,8 @@ def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> lis
             # of a label OCR garbled ("Member 10:" for "Member ID:"): a value never ends in a colon
         if words:
             gap = word.box.x - words[-1].box.right
-            if gap > 1.2 * max(words[-1].box.h, word.box.h):
-                break
+            if gap > 1.2 * max(words[-1].box.h, word.box.h) or word.text.startswith("|"):
+                break  # far off, or past a frame's side read as a bar: the next cell of a row of boxes
         words.append(word)
         if _tokens(w.text for w in words) >= max_tokens:
             break
@@ -806,7 +806,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
     for start in range(len(words)):
         for end in _run_ends([text for text, _ in words], start, spec.max_tokens):
             run = words[start:end]
-            if end - start > 1 and _is_suffix(spec, run[-1][0]):
+            if end - start > 1 and (_is_suffix(spec, run[-1][0]) or any(t.startswith("|") for t, _ in run[1:])):
                 continue
             parsed = _parse(spec, [Word(text, Box(0, 0, 0, 0), confidence) for text, confidence in run])
             if parsed is None:

@@ -474,3 +474,11 @@ def test_a_word_boxed_over_the_words_after_it_still_starts_their_label():
                     ("20554", (790, 90, 91, 33)))
     assert e.fields["payer_id"].value == "20554"
     assert "member_id" not in e.fields
+
+
+def test_a_bar_read_from_a_box_side_ends_the_value():
+    """In a row of boxes a frame's side read as '|' parts one cell's value from the next cell's."""
+    _, e = read("Anthem\nGroup\n4909MFFC7 ||600428", payer="anthem")
+    assert value(e, "group_number") == "4909MFFC7"
+    winner, _ = settle("anthem", "group_number", "4909MFFC7", 0.5, [[("4909MFFC7", 0.8), ("||600428", 0.8)]] * 3)
+    assert winner.value == "4909MFFC7"
