@@ -295,8 +295,45 @@ def reread_region(engine: OcrEngine, image: np.ndarray, box: Box, *, line_height
         return []
     words: list[Word] = []
     for top, bottom in _ink_lines(image[y0:y1, x0:x1]):
-        words += _read_line(engine, image, Box(x0, y0 + top, x1 - x0, bottom - top), line_height)
+        for left, right, upper, lower in _type_sizes(image[y0 + top:y0 + bottom, x0:x1]):
+            words += _read_line(engine, image, Box(x0 + left, y0 + top + upper, right - left, lower - upper),
+                                line_height)
     return words
+
+
+def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, int]]:
+    """A line of ink cut where its type size changes (a small "Member ID" beside a large number: read as one
+    line, scaled by the tall glyphs, the small ones are lost): runs of words of one height, each as
+    (left, right, top, bottom) within the band; the whole band when it holds one size. Marks (a colon, a
+    lone glyph, a piece of a rule) join the run nearest them."""
+    ink = band < 128
+    rows, cols = band.shape
+    gap = max(4, rows // 3)
+    pieces: list[list[int]] = []  # [left, right, top, bottom] of ink split at gaps wider than ``gap``
+    for x in np.flatnonzero(ink.any(axis=0)).tolist():
+        if pieces and x - pieces[-1][1] <= gap:
+            pieces[-1][1] = x + 1
+        else:
+            pieces.append([x, x + 1, 0, 0])
+    for piece in pieces:
+        inked = np.flatnonzero(ink[:, piece[0]:piece[1]].any(axis=1))
+        piece[2], piece[3] = int(inked[0]), int(inked[-1]) + 1
+    words = [p for p in pieces if p[3] - p[2] >= max(6, 0.2 * rows) and p[1] - p[0] >= 2 * (p[3] - p[2])]
+    runs: list[list[int]] = []
+    for word in words:
+        height = word[3] - word[2]
+        if runs and max(height, runs[-1][3] - runs[-1][2]) <= 1.6 * min(height, runs[-1][3] - runs[-1][2]):
+            runs[-1] = [runs[-1][0], word[1], min(runs[-1][2], word[2]), max(runs[-1][3], word[3])]
+        else:
+            runs.append(list(word))
+    if len(runs) <= 1:
+        return [(0, cols, 0, rows)]
+    for piece in pieces:
+        if piece not in words:
+            nearest = min(runs, key=lambda r: max(r[0] - piece[1], piece[0] - r[1], 0))
+            nearest[:] = [min(nearest[0], piece[0]), max(nearest[1], piece[1]), min(nearest[2], piece[2]),
+                          max(nearest[3], piece[3])]
+    return [(max(0, a - margin), min(cols, b + margin), max(0, c - margin), min(rows, d + margin)) for a, b, c, d in runs]
 
 
 def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:

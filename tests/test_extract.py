@@ -159,6 +159,8 @@ def test_a_look_alike_is_repaired_only_in_context():
 def test_aetna_member_id_letter_is_kept_not_repaired():
     _, e = read("aetna\nID W213769935\nGRP 866081", payer="aetna")
     assert value(e, "member_id") == "W213769935"
+    _, e = read("aetna\nID WO68642502\nGRP 866081", payer="aetna")  # but a letter O before a digit is a zero
+    assert value(e, "member_id") == "W068642502"
 
 
 def test_rx_group_is_not_the_group_number():

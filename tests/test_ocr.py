@@ -112,3 +112,23 @@ def test_a_line_the_reading_dropped_is_read_again_whole_but_a_small_label_apart_
     group, small, large = regions[0], min(regions[1:], key=lambda b: b.x), max(regions[1:], key=lambda b: b.x)
     assert group.x <= 40 and group.right >= 380
     assert small.right < 240 < large.x + large.w
+
+
+def test_a_small_label_beside_a_large_value_is_read_apart_each_at_its_own_scale():
+    """Read as one line, scaled by the value's tall glyphs, a small label beside it is lost: the region is
+    cut where the type size changes, and each part read alone; one type size is read as one line."""
+    from card_reader.ocr import reread_region
+
+    image = np.full((400, 1280), 255, np.uint8)
+    image[200:215, 40:160] = 0  # "Member ID", 15 px tall
+    image[165:215, 190:600] = 0  # "322219942", 50 px tall, on the same baseline
+    image[300:330, 40:140] = 0  # "Group", then "76-577079" in the same size
+    image[300:330, 170:380] = 0
+    engine = CropRecorder()
+    reread_region(engine, image, Box(20, 150, 620, 80))
+    assert len(engine.crops) == 2  # the label, then the value
+    label, number = engine.crops
+    assert label.shape[0] >= 3 * 15 and number.shape[0] < 2 * 50  # each scaled to its own letter height
+    engine = CropRecorder()
+    reread_region(engine, image, Box(20, 290, 400, 50))
+    assert len(engine.crops) == 1
