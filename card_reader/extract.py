@@ -712,6 +712,18 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
         rivals += [c for reading in readings for c in reading.alternatives.get(name, ()) if c.value != winner.value]
         if rivals:
             alternatives[name] = tuple(rivals)
+    # one printed number is never both the member ID and the group number: the field less sure of it
+    # gives it up for its next reading, or goes unread
+    member, group = fields.get("member_id"), fields.get("group_number")
+    if member is not None and group is not None and member.value == group.value:
+        loser = min(("member_id", "group_number"), key=lambda n: fields[n].confidence)
+        others = [c for c in alternatives.get(loser, ()) if c.value != member.value]
+        if others:
+            fields[loser] = Candidate(**{**others[0].__dict__, "confidence": round(others[0].confidence * AMBIGUITY_FACTOR, 3)})
+            alternatives[loser] = tuple(others[1:])
+        else:
+            del fields[loser]
+            alternatives.pop(loser, None)
     return Extraction(fields, alternatives, readings[0].zones)
 
 

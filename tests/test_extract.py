@@ -484,3 +484,19 @@ def test_a_bar_read_from_a_box_side_ends_the_value():
     assert value(e, "group_number") == "4909MFFC7"
     winner, _ = settle("anthem", "group_number", "4909MFFC7", 0.5, [[("4909MFFC7", 0.8), ("||600428", 0.8)]] * 3)
     assert winner.value == "4909MFFC7"
+
+
+def test_one_printed_number_is_never_both_member_id_and_group_number():
+    """Readings that lost the labels took the group number for the member ID by its shape, and outvote the
+    member ID's own reading: the number stays the group number, surer under its label, and the member ID
+    falls back to its next reading."""
+    from dataclasses import replace
+
+    from card_reader.extract import Extraction, combine_readings
+
+    _, first = read("Cigna\nID U22781152\nGroup 30336556", payer="cigna")
+    by_shape = replace(first.fields["group_number"], field="member_id", confidence=0.57, placement="shape", label=None)
+    misread = Extraction({"member_id": by_shape})
+    combined = combine_readings([first, misread, misread])
+    assert combined.fields["group_number"].value == "30336556"
+    assert combined.fields["member_id"].value == "U22781152"
