@@ -811,7 +811,8 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
                  near: str) -> Optional[tuple[str, str, int, float]]:
     """The run of words spelling a value of the field's shape closest to ``near`` (value, raw, repairs,
     mean confidence), or None when no run comes within a third of the longer one's length of it. Runs that
-    fit the shape as read come before runs repaired into it."""
+    fit the shape as read come before runs repaired into it; a run that reads on past the value's own
+    punctuation is the value whole."""
     best: Optional[tuple[tuple[int, int, float], tuple[str, str, int, float]]] = None
     # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
@@ -824,10 +825,12 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
             if parsed is None:
                 continue
             confidence = sum(c for _, c in run) / len(run)
-            distance = Levenshtein.distance(parsed[0], near)
+            # the value read on past its own punctuation (391809 → 391809-061-83270) is the same value, whole
+            extends = parsed[0].startswith(near) and parsed[0][len(near):len(near) + 1] in set(spec.keep) - {""}
+            distance = 0 if extends else Levenshtein.distance(parsed[0], near)
             # a run read as the shape wants beats one repaired into it ("XY T282940817" is XYT282940817, not
             # T282940817 repaired to TZB2940817); a stray mark beside the value is not part of it
-            rank = (parsed[2], distance, len(run), -confidence)
+            rank = (parsed[2], distance, not extends, len(run), -confidence)
             if distance <= max(2, len(near) // 3, len(parsed[0]) // 3) and (best is None or rank < best[0]):
                 best = (rank, (*parsed, confidence))
     return None if best is None else best[1]

@@ -378,6 +378,14 @@ def test_a_run_read_in_the_shape_beats_a_part_of_it_repaired_into_the_shape():
     assert winner.value == "XYT282940817"
 
 
+def test_a_value_cut_short_on_the_page_is_settled_whole_by_readings_past_its_dash():
+    """The page read only the first part of an Aetna group (its box swallowed the rest); readings that go on
+    past the value's own dash read it whole."""
+    winner, _ = settle("aetna", "group_number", "391809", 0.75,
+                       [[("Group", 0.96), ("391809", 0.65), ("-061-83270", 0.65)], [("391809-061-83270", 0.88)]] * 2)
+    assert winner.value == "391809-061-83270"
+
+
 def test_readings_that_spell_no_value_near_it_only_lower_the_confidence():
     winner, _ = settle("uhc", "member_id", "912345678", 0.85,
                        [[("(80840)", 0.95), ("911-87726-04", 0.95)], [("~~", 0.3)]])
