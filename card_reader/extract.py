@@ -473,7 +473,13 @@ def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: i
             if i in label_cells:
                 return []
             stop = _next_hit_start(hits, row_index, i, len(row.words))
-            return _value_words_after(row, i, stop, max_tokens)
+            words = _value_words_after(row, i, stop, max_tokens)
+            # a wide label ("Identification Number" over "ZLK    455824693"): columns of one value under
+            # it are one value, however wide the space between them
+            under = list(itertools.takewhile(lambda w: w.box.x <= hit.box.right, row.words[i:stop]))
+            if words and under[:len(words)] == words and _tokens(w.text for w in under) <= max_tokens:
+                return under if len(under) > len(words) else words
+            return words
     return []
 
 
@@ -672,9 +678,11 @@ def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]])
 
 
 def _joined(name: str, spec: FieldSpec, parts: Sequence[Candidate]) -> Optional[Candidate]:
-    """The parts' values joined into one value of the field's shape, read on one side; else None."""
+    """The parts' values joined into one value of the field's shape, read on one side from words of their
+    own (a number read with the prefix's word in it already holds the prefix); else None."""
     value = "".join(p.value for p in parts)
-    if not spec.regex.fullmatch(value) or len({p.side for p in parts}) != 1:
+    if not spec.regex.fullmatch(value) or len({p.side for p in parts}) != 1 or \
+            any(a.box.overlap(b.box) > 0.5 for a, b in itertools.combinations(parts, 2)):
         return None
     return Candidate(name, value, " ".join(p.raw for p in parts),
                      round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,

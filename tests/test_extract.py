@@ -508,3 +508,12 @@ def test_one_printed_number_is_never_both_member_id_and_group_number():
     combined = combine_readings([first, misread, misread])
     assert combined.fields["group_number"].value == "30336556"
     assert combined.fields["member_id"].value == "U22781152"
+
+
+def test_a_wide_label_over_a_prefix_and_number_printed_apart_reads_them_as_one_value():
+    """"Identification Number" over the row "ZLK    455824693  01", the column header between garbled: the
+    prefix and number under the label's span are one member ID (never the prefix twice)."""
+    e = read_placed("anthem", ("Anthem", (41, 0, 300, 100)), ("Identificaten", (50, 244, 220, 38)),
+                    ("Number", (280, 244, 125, 38)), ("PREFIX", (53, 286, 110, 36)), ("DENTE", (200, 286, 90, 36)),
+                    ("ZLK", (49, 337, 90, 55)), ("455824693", (250, 337, 330, 55)), ("01", (700, 337, 60, 55)))
+    assert e.fields["member_id"].value == "ZLK455824693"
