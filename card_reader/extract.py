@@ -19,7 +19,7 @@ from typing import Iterable, Optional, Sequence
 
 from rapidfuzz.distance import Levenshtein
 
-from .ocr import Box, Page, Word
+from .ocr import Box, Line, Page, Word, text_rows
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
 from .text import (canonical_look_alikes, is_date_or_phone, normalise_identifier, parse_date, repairs, squash,
                    strip_accents)
@@ -27,7 +27,6 @@ from .text import (canonical_look_alikes, is_date_or_phone, normalise_identifier
 log = logging.getLogger(__name__)
 
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
-MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
 FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
@@ -82,15 +81,6 @@ class Extraction:
 
 
 @dataclass(frozen=True)
-class _Row:
-    words: tuple[Word, ...]
-
-    @property
-    def box(self) -> Box:
-        return Box.enclosing([w.box for w in self.words])
-
-
-@dataclass(frozen=True)
 class _LabelHit:
     field: str
     label: str
@@ -109,7 +99,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     zones: dict[str, list[Zone]] = {}
     read = []
     for side_page in pages:
-        rows = group_rows(side_page.page)
+        rows = text_rows(side_page.page)
         hits = _find_labels(template, rows)
         for hit in hits:
             spec = template.fields[hit.field]
@@ -151,68 +141,6 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     return Extraction(chosen, alternatives, {name: tuple(found) for name, found in zones.items()})
 
 
-def group_rows(page: Page) -> list[_Row]:
-    """Words chained left to right into text lines by geometry, not by Tesseract's layout guess.
-
-    A word's right neighbour is the nearest word to its right that shares most of its height, so a
-    small label and the large value printed after it form one line even on a slightly skewed card,
-    while two columns at nearly the same height stay apart when far from each other.
-    """
-    words = sorted(page.words(), key=lambda w: w.box.x)
-    ends = [_word_end(word, words) for word in words]
-    right: dict[int, int] = {}
-    claimed: dict[int, tuple[float, int]] = {}
-    for i, word in enumerate(words):
-        best: Optional[tuple[float, int]] = None
-        for j in range(i + 1, len(words)):
-            other = words[j]
-            gap = other.box.x - ends[i]
-            # Tesseract's boxes can overlap when it splits one printed token; a word that reaches further
-            # right still continues the line, a word inside another's box does not
-            if other.box.right <= ends[i] or not _same_line(word.box, other.box):
-                continue
-            if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
-                continue
-            # nearest first, and where boxes overlap (a split token), the one standing on the same baseline:
-            # an engine's box may reach up into the label above a value, never below the value's baseline
-            cost = max(gap, 0) + 2 * abs(word.box.bottom - other.box.bottom)
-            if best is None or cost < best[0]:
-                best = (cost, j)
-        if best is not None and (best[1] not in claimed or claimed[best[1]][0] > best[0]):
-            if best[1] in claimed:
-                right.pop(claimed[best[1]][1], None)
-            claimed[best[1]] = (best[0], i)
-            right[i] = best[1]
-    has_left = {j for j in right.values()}
-    rows = []
-    for i in range(len(words)):
-        if i in has_left:
-            continue
-        chain, k = [words[i]], i
-        while k in right:
-            k = right[k]
-            chain.append(words[k])
-        rows.append(_Row(tuple(chain)))
-    return sorted(rows, key=lambda r: (r.box.y, r.box.x))
-
-
-def _word_end(word: Word, words: Sequence[Word]) -> int:
-    """Where a word ends on its line. An engine's box sometimes runs on over the words after it ("Payer"
-    boxed to the end of "Payer ID 20554"); where it holds whole words of the same line that start well
-    inside it, and is far too wide for its letters, it ends where the first of them starts."""
-    box = word.box
-    if box.w <= box.h * max(1, len(word.text)):  # no letter is wider than it is tall
-        return box.right
-    inside = [w.box.x for w in words if w is not word and box.x + box.h <= w.box.x and w.box.right <= box.right
-              and _same_line(box, w.box)]
-    return min(inside, default=box.right)
-
-
-def _same_line(a: Box, b: Box) -> bool:
-    overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
-    return overlap >= 0.5 * min(a.h, b.h)
-
-
 @dataclass(frozen=True)
 class _Label:
     field: str
@@ -235,7 +163,7 @@ def _label_index(template: PayerTemplate) -> tuple[_Label, ...]:
     return cached[1]
 
 
-def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
+def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     index = _label_index(template)
     found: list[_LabelHit] = []
     for r, row in enumerate(rows):
@@ -269,7 +197,7 @@ def _find_labels(template: PayerTemplate, rows: list[_Row]) -> list[_LabelHit]:
     return kept
 
 
-def _match_label_at(row: _Row, spans: list[tuple[int, str, str]], start: int,
+def _match_label_at(row: Line, spans: list[tuple[int, str, str]], start: int,
                     label: _Label) -> Optional[tuple[int, float, str]]:
     """Whether the words from ``start`` spell the label: (end, score, glued value) or None.
 
@@ -321,7 +249,7 @@ def _after_label(word_text: str, label_chars: int) -> str:
     return ""
 
 
-def _value_words_after(row: _Row, start: int, stop: int, max_tokens: int) -> list[Word]:
+def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> list[Word]:
     """Words from ``start`` that belong to one value: close together, before the next label."""
     words: list[Word] = []
     for word in row.words[start:stop]:
@@ -356,7 +284,7 @@ def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -
     return min(starts, default=default)
 
 
-def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
                         side: str) -> list[Candidate]:
     out: list[Candidate] = []
     row = rows[hit.row]
@@ -383,7 +311,7 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits:
     return out
 
 
-def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[_Row], hits: list[_LabelHit],
+def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
                  side_page: SidePage) -> list[Zone]:
     """The areas where this label's value should stand: to its right up to the next label on the line,
     and under it (as the template's placement allows)."""
@@ -414,7 +342,7 @@ def shape_zones(spec: FieldSpec, pages: Iterable[SidePage], *, skip: set[str] = 
     zones = []
     for side_page in pages:
         page = side_page.page
-        for row in group_rows(page):
+        for row in text_rows(page):
             for i in range(len(row.words)):
                 run = _shaped_run(spec, row.words, i, skip)
                 if run is None:
@@ -450,7 +378,7 @@ def _clip(box: Box, page: Page) -> Box:
     return Box(x0, y0, max(0, x1 - x0), max(0, y1 - y0))
 
 
-def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
+def _rows_below(hit: _LabelHit, rows: list[Line]) -> list[int]:
     """Lines under a label, nearest first, within about two label heights."""
     reach = hit.box.bottom + 2.5 * hit.box.h
     below = [r for r, row in enumerate(rows)
@@ -459,7 +387,7 @@ def _rows_below(hit: _LabelHit, rows: list[_Row]) -> list[int]:
     return sorted(below, key=lambda r: rows[r].box.y)
 
 
-def _column_words(hit: _LabelHit, row: _Row, hits: list[_LabelHit], row_index: int,
+def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: int,
                   max_tokens: int) -> list[Word]:
     """Words of a lower row that stand under the label: from the first word overlapping its span, or
     failing one, starting near it (the last letter of a name in the column to the left, printed close,
@@ -567,7 +495,7 @@ def _identifier_text(spec: FieldSpec, raw: str) -> str:
     return raw if "(" in spec.keep else raw.split("(")[0]
 
 
-def _owned(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+def _owned(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
            taken: list[Box]) -> set[tuple[int, int]]:
     """The words (row, index) another field may claim: another field's value (``taken``: their boxes),
     a label's own words, and the words in a label's reach that could be its value (a nine-digit number
@@ -584,7 +512,7 @@ def _owned(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_Lab
     return owned
 
 
-def _prominent_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
                           side: str, taken: list[Box]) -> list[Candidate]:
     """Values of the field's pattern printed in larger type than the card's text, of solid words no other
     field claims: the card's main number, whose small label was lost beside it (a label read at the
@@ -606,7 +534,7 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[_Row], 
     return out
 
 
-def _shape_candidates(name: str, template: PayerTemplate, rows: list[_Row], hits: list[_LabelHit],
+def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
                       side: str, taken: list[Box]) -> list[Candidate]:
     """Values found by a distinctive shape alone (no label), never a word that another field may claim."""
     spec = template.fields[name]

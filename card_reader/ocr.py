@@ -9,7 +9,7 @@ are tested without Tesseract.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol, Sequence, runtime_checkable
+from typing import Iterator, Optional, Protocol, Sequence, runtime_checkable
 
 import cv2
 import numpy as np
@@ -164,6 +164,7 @@ class UprightReading:
     readings: int  # how many turns were read to decide
 
 
+MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one line (label-value gaps are wide)
 LINE_PSM = 7  # Tesseract's page segmentation mode for a single line of text
 MIN_KNOWN_WORDS = 2  # card words (labels, payer names) read confidently that make a reading plainly upright
 KEEP_UNCOVERED_CONFIDENCE = 0.6  # a first-pass word this sure survives a re-read that found nothing over it
@@ -230,6 +231,68 @@ def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
         if lines:
             blocks.append(Block(lines))
     return add_words(Page(page.width, page.height, tuple(blocks)), words)
+
+
+def text_rows(page: Page) -> list[Line]:
+    """Words chained left to right into text lines by geometry, not by Tesseract's layout guess.
+
+    A word's right neighbour is the nearest word to its right that shares most of its height, so a
+    small label and the large value printed after it form one line even on a slightly skewed card,
+    while two columns at nearly the same height stay apart when far from each other.
+    """
+    words = sorted(page.words(), key=lambda w: w.box.x)
+    ends = [_word_end(word, words) for word in words]
+    right: dict[int, int] = {}
+    claimed: dict[int, tuple[float, int]] = {}
+    for i, word in enumerate(words):
+        best: Optional[tuple[float, int]] = None
+        for j in range(i + 1, len(words)):
+            other = words[j]
+            gap = other.box.x - ends[i]
+            # Tesseract's boxes can overlap when it splits one printed token; a word that reaches further
+            # right still continues the line, a word inside another's box does not
+            if other.box.right <= ends[i] or not _same_line(word.box, other.box):
+                continue
+            if gap > MAX_WORD_GAP * max(word.box.h, other.box.h):
+                continue
+            # nearest first, and where boxes overlap (a split token), the one standing on the same baseline:
+            # an engine's box may reach up into the label above a value, never below the value's baseline
+            cost = max(gap, 0) + 2 * abs(word.box.bottom - other.box.bottom)
+            if best is None or cost < best[0]:
+                best = (cost, j)
+        if best is not None and (best[1] not in claimed or claimed[best[1]][0] > best[0]):
+            if best[1] in claimed:
+                right.pop(claimed[best[1]][1], None)
+            claimed[best[1]] = (best[0], i)
+            right[i] = best[1]
+    has_left = {j for j in right.values()}
+    rows = []
+    for i in range(len(words)):
+        if i in has_left:
+            continue
+        chain, k = [words[i]], i
+        while k in right:
+            k = right[k]
+            chain.append(words[k])
+        rows.append(Line(tuple(chain)))
+    return sorted(rows, key=lambda r: (r.box.y, r.box.x))
+
+
+def _word_end(word: Word, words: Sequence[Word]) -> int:
+    """Where a word ends on its line. An engine's box sometimes runs on over the words after it ("Payer"
+    boxed to the end of "Payer ID 20554"); where it holds whole words of the same line that start well
+    inside it, and is far too wide for its letters, it ends where the first of them starts."""
+    box = word.box
+    if box.w <= box.h * max(1, len(word.text)):  # no letter is wider than it is tall
+        return box.right
+    inside = [w.box.x for w in words if w is not word and box.x + box.h <= w.box.x and w.box.right <= box.right
+              and _same_line(box, w.box)]
+    return min(inside, default=box.right)
+
+
+def _same_line(a: Box, b: Box) -> bool:
+    overlap = min(a.bottom, b.bottom) - max(a.y, b.y)
+    return overlap >= 0.5 * min(a.h, b.h)
 
 
 def unread_regions(binary: np.ndarray, page: Page, *, min_height: int = 10) -> list[Box]:

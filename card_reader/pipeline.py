@@ -21,13 +21,13 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission
-from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields, group_rows, settle_parts,
+from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields, settle_parts,
                       settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box,
-                  replace_words, reread_region, rotate_clockwise, unread_regions)
+                  replace_words, reread_region, rotate_clockwise, text_rows, unread_regions)
 from .prepare import ink_contrast, ink_image, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .verify import verify
@@ -276,7 +276,7 @@ def _describe(engine: OcrEngine) -> str:
 def _doubtful_lines(page: Page) -> list[Box]:
     """The lines of text (three letters or more) read with least confidence, worst first."""
     doubtful = []
-    for row in group_rows(page):
+    for row in text_rows(page):
         letters = sum(ch.isalnum() for w in row.words for ch in w.text)
         confidence = sum(w.confidence for w in row.words) / len(row.words)
         if letters >= 3 and confidence < DOUBTFUL_LINE_CONFIDENCE:

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rapidfuzz import fuzz
 
 from .errors import TemplateError
-from .ocr import Page
+from .ocr import Line, Page, text_rows
 from .text import squash, strip_accents
 
 log = logging.getLogger(__name__)
@@ -207,8 +207,10 @@ class TemplateSet:
         return self.templates.get(payer_id, self.generic)
 
     def match(self, pages: list[Page]) -> PayerMatch:
-        """Name the payer from the card's text; sub-brands beat their parent brand."""
-        lines = [line for page in pages for line in page.lines]
+        """Name the payer from the card's text; sub-brands beat their parent brand. The text is read as the
+        engine laid out its lines, and as the rows of words by geometry that join words of several of its
+        lines (a brand the layout analysis split in two, "Student" | "Resources", is one row)."""
+        lines = [line for page in pages for line in (*page.lines, *_joining_rows(page))]
         scores: dict[str, float] = {}
         for template in self.payers:
             score = max((_keyword_score(k, lines) for k in template.keywords), default=0.0)
@@ -244,6 +246,12 @@ class TemplateSet:
                 if score > best[1]:
                     best = (template, score)
         return best if best[1] >= ALIAS_MIN_SCORE else (None, best[1])
+
+
+def _joining_rows(page: Page) -> list[Line]:
+    """The rows of words by geometry (``text_rows``) that hold words of more than one of the engine's lines."""
+    line_of = {id(word): i for i, line in enumerate(page.lines) for word in line.words}
+    return [row for row in text_rows(page) if len({line_of.get(id(word)) for word in row.words}) > 1]
 
 
 KEYWORD_MIN_SCORE = 88.0

@@ -92,6 +92,18 @@ def test_payer_recognised_sub_brand_beats_parent(text, payer):
     assert load_templates().match([page_from_text(text)]).payer_id == payer
 
 
+def test_a_brand_split_into_two_engine_lines_is_still_recognised():
+    """The layout analysis put "Student" and "Resources" on lines of their own; by geometry they are one row."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+
+    def line(*words: tuple[str, int, int]) -> Block:
+        return Block((Line(tuple(Word(text, Box(x, y, 20 * len(text), 25), 0.95) for text, x, y in words)),))
+
+    page = Page(1280, 807, (line(("UnitedHealthcare", 50, 38)), line(("Student", 51, 105)),
+                            line(("|", 0, 119), ("Resources", 210, 105))))
+    assert load_templates().match([page]).payer_id == "uhc_student_resources"
+
+
 def test_two_unrelated_payers_matching_is_flagged_not_first_match():
     match = load_templates().match([page_from_text("aetna\nCigna")])
     assert match.also_matched
