@@ -121,8 +121,8 @@ def find_cards(photo: np.ndarray, *, expect_sides: int = 1, preview: Optional[np
     small, scale = _downscale(source, SEARCH_SIDE)
     scale *= source.shape[1] / photo.shape[1]
     search = SearchCopy.of(small)
-    chosen = choose_outlines(find_outlines(small, search), search.flat_lab.astype(np.float32),
-                             expect_sides=expect_sides)
+    chosen = choose_outlines(find_outlines(small, search, expect_sides=expect_sides),
+                             search.flat_lab.astype(np.float32), expect_sides=expect_sides)
     if not chosen:
         h, w = photo.shape[:2]
         frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
@@ -151,8 +151,9 @@ class SearchCopy:
                           _edge_channels(cv2.cvtColor(half, cv2.COLOR_BGR2LAB), chroma_gain=6.0), lab)
 
 
-def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> list[Quad]:
-    """Card-like quadrilaterals on a search-size photo, best first; empty when none convinces."""
+def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, expect_sides: int = 1) -> list[Quad]:
+    """Card-like quadrilaterals on a search-size photo, best first; empty when none convinces. With
+    ``expect_sides=2``, a second card is looked for as hard as the first (``polish_outline``)."""
     search = search or SearchCopy.of(image)
     edges = edge_map(search)
     all_edges = edges | soft_edge_map(search)
@@ -178,11 +179,15 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None) -> lis
             quads.append(Quad(corners, score))
         elif outline_score(corners, support, lab, margin=False) >= MIN_OUTLINE_SCORE:
             askew.append((score, corners))  # a card's shape whose margin crosses a pattern
-    if not quads:  # as a last resort: a side may run askew onto a patterned table
+    # as a last resort, where no card (or, two sides expected, no second card) was found: a side may run
+    # askew onto a patterned table; a second card is looked for only beside the first
+    best = max(quads, key=lambda q: q.score, default=None)
+    if best is None or (expect_sides >= 2 and _side_by_side_partner(best, [q for q in quads if q is not best]) is None):
         for score, corners in askew[:SNAPPED_PROPOSALS]:
             score, corners = polish_outline(corners, score, support, lab)
-            if score >= MIN_OUTLINE_SCORE:
-                quads.append(Quad(corners, score))
+            polished = Quad(corners, score)
+            if score >= MIN_OUTLINE_SCORE and (best is None or _side_by_side_partner(best, [polished])):
+                quads.append(polished)
     return _distinct(sorted(quads, key=lambda q: -q.score))
 
 

@@ -357,6 +357,20 @@ def test_side_by_side(sizes):
     assert min(corner_error(single.outline, t) for t in (left, right)) <= TOLERANCE * long_side(left)
 
 
+@pytest.mark.parametrize("square", [24, 30, 40])
+def test_side_by_side_on_a_checked_cloth(square):
+    """On a checked tablecloth a card's side merges with the cloth's lines and runs askew; the second card is
+    still found, its outline polished back onto it (roughly: the proposal polished may end at a band
+    printed across the card, a tenth of its height in)."""
+    size = (1800, 1000)
+    left, right = placement((470, 500), 780, 2), placement((1330, 510), 780, -3)
+    photo = composite(composite(gingham(size, square), left), right)
+    sides = locate_cards(loaded(photo), expect_sides=2)
+    assert [s.method for s in sides] == ["side_by_side", "side_by_side"]
+    errors = sorted(corner_error(side.outline, true) / long_side(true) for side, true in zip(sides, (left, right)))
+    assert errors[0] <= TOLERANCE and errors[1] <= 0.08
+
+
 # --- whole-image fallback ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("upside_down", [False, True])
