@@ -209,6 +209,9 @@ def print_report(report: Report, console: Console) -> None:
                       "or the whole image when the photo is a tight crop); straightened: that, and turned upright")
     console.print(f"Typed mistakes caught: {_pct(data['typed_mistakes_caught'])} of {data['typed_mistakes']}   "
                   f"Correct forms sent to review: {_pct(data['correct_forms_flagged'])} of {data['correct_forms']}")
+    if data["listing_dependents"]:
+        console.print(f"Dependents read (all, with suffixes): {_pct(data['dependents_read'])} of "
+                      f"{data['listing_dependents']} cards that list them")
     console.print(f"Seconds per card: median {data['seconds_per_card_median']}, p90 {data['seconds_per_card_p90']}")
 
 

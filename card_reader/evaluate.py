@@ -14,7 +14,7 @@ import numpy as np
 
 from .models import CardFailure, CheckStatus
 from .store import Outcome
-from .text import normalise_identifier
+from .text import normalise_identifier, normalise_name
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Expected:
     capture: str
     typed_errors: tuple[tuple[str, str], ...]
     outlines: Mapping[str, np.ndarray]  # side -> the card's true corners on its photo, upright top-left first
+    dependents: Optional[tuple[str, ...]] = None  # "NAME SUFFIX" as printed; None when the card lists none
 
     @staticmethod
     def load(folder: Path) -> "Expected":
@@ -37,7 +38,8 @@ class Expected:
                         data.get("capture", "unknown"),
                         tuple((e["field"], e["kind"]) for e in data.get("typed_errors", [])),
                         {side: np.asarray(o["corners"], np.float32)
-                         for side, o in data.get("outlines", {}).items()})
+                         for side, o in data.get("outlines", {}).items()},
+                        tuple(data["dependents"]) if data.get("dependents") else None)
 
 
 @dataclass
@@ -132,6 +134,8 @@ class Report:
     mistakes_caught: int = 0
     correct_forms: int = 0
     correct_forms_flagged: int = 0
+    listing_dependents: int = 0  # cards that print dependents (where the truth records them)
+    dependents_read: int = 0  # ... whose dependents were all read, and nobody else
     seconds: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
 
@@ -159,6 +163,8 @@ class Report:
             "typed_mistakes": self.typed_mistakes,
             "correct_forms_flagged": pct(self.correct_forms_flagged, self.correct_forms),
             "correct_forms": self.correct_forms,
+            "dependents_read": pct(self.dependents_read, self.listing_dependents),
+            "listing_dependents": self.listing_dependents,
             "seconds_per_card_median": round(statistics.median(self.seconds), 2) if self.seconds else None,
             "seconds_per_card_p90": round(_percentile(self.seconds, 90), 2) if self.seconds else None,
         }
@@ -214,7 +220,22 @@ def evaluate(outcomes: Iterable[Outcome], directory: Path) -> Report:
         else:
             report.correct_forms += 1
             report.correct_forms_flagged += scores.needs_review
+        if expected.dependents:
+            report.listing_dependents += 1
+            report.dependents_read += dependents_read(outcome, expected)
     return report
+
+
+def dependents_read(outcome: Outcome, expected: Expected) -> bool:
+    """Every dependent the card prints read, with its suffix, and nobody else (case and accents aside)."""
+    if isinstance(outcome, CardFailure) or "dependents" not in outcome.fields:
+        return False
+    def person(entry: str) -> tuple[str, str]:
+        name, _, suffix = entry.strip().rpartition(" ")
+        return (normalise_name(name), suffix) if suffix.isdigit() else (normalise_name(entry), "")
+
+    read = [person(entry) for entry in outcome.fields["dependents"].value.split(";")]
+    return read == [person(entry) for entry in expected.dependents or ()]
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -286,6 +286,8 @@ def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -
 
 def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
                         side: str) -> list[Candidate]:
+    if spec.type == FieldType.PERSON_LIST:
+        return _people_below(hit, spec, rows, hits, side)
     out: list[Candidate] = []
     row = rows[hit.row]
     stop = _next_hit_start(hits, hit.row, hit.end, len(row.words))
@@ -309,6 +311,39 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
                 out = found
                 break
     return out
+
+
+MAX_PEOPLE = 8  # lines of a list of people read under its label
+
+
+def _people_below(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
+                  side: str) -> list[Candidate]:
+    """The people listed one per line under a label ("Dependents": "OLIVIA SCHMIDT 02"), from the first
+    line to the first that is no name: each a name and its person suffix where printed, joined by "; "."""
+    labelled = {h.row for h in hits}
+    lines = [r for r in sorted(range(len(rows)), key=lambda r: rows[r].box.y)
+             if rows[r].box.y >= hit.box.bottom - 0.2 * hit.box.h and r not in labelled
+             and abs(rows[r].box.x - hit.box.x) <= 2 * hit.box.h]
+    as_name = spec.model_copy(update={"type": FieldType.PERSON_NAME})
+    people: list[tuple[str, Line]] = []
+    bottom = hit.box.bottom
+    for r in lines[:MAX_PEOPLE]:
+        row = rows[r]
+        if row.box.y - bottom > 1.5 * row.box.h:
+            break  # a gap: the list has ended
+        words = list(row.words)
+        suffix = words.pop().text if len(words) > 2 and _is_suffix(spec, words[-1].text) else None
+        parsed = _parse(as_name, words)
+        if parsed is None:
+            break
+        people.append((parsed[0] + (f" {suffix.strip('.,:')}" if suffix else ""), row))
+        bottom = row.box.bottom
+    if not people:
+        return []
+    confidence = min(w.confidence for _, row in people for w in row.words) * PLACEMENT_FACTOR["below"]
+    return [Candidate(hit.field, "; ".join(p for p, _ in people), " / ".join(row.text for _, row in people),
+                      round(confidence * hit.score, 3), side, Box.enclosing([row.box for _, row in people]),
+                      hit.label, "below")]
 
 
 def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],

@@ -41,6 +41,7 @@ class FieldType(str, Enum):
     DATE = "date"
     PHONE = "phone"
     TEXT = "text"  # free text to the end of the line (plan names, schools)
+    PERSON_LIST = "person_list"  # names one per line under the label, each with its person suffix (dependents)
 
 
 class Placement(str, Enum):

@@ -215,6 +215,7 @@ def make_case(index: int, spec: CaseSpec, seed: int, kinds_used: dict) -> tuple[
         "member_last_name": c.last_printed,
         "member_date_of_birth": c.subscriber.dob.isoformat() if c.dob_printed else None,
         "school_name": c.school,
+        "dependents": [f"{p.first} {p.last} {sfx}" for p, sfx in c.dependents] if "dependents" in visible else None,
         "difficulty": spec.difficulty,
         "capture": spec.capture,
         "variations": variations,

@@ -77,3 +77,23 @@ def test_report_counts_sides_per_difficulty_and_capture(tmp_path):
     assert data["locate_by_capture"]["scan"]["straightened"] == 0.0
     assert data["locate"]["sides"] == 3 and data["locate"]["straightened"] == pytest.approx(66.7)
     assert data["by_difficulty"]["clean"]["member_id"] == 0.0 and data["by_difficulty"]["hard"]["whole_card"] == 50.0
+
+
+def test_dependents_count_as_read_only_all_of_them_with_their_suffixes(tmp_path):
+    """Case and accents aside, every dependent the card lists, with its suffix, and nobody else."""
+    readings = {"a": "OLIVIA SCHMIDT 02; JOSÉ SCHMIDT 03", "b": "OLIVIA SCHMIDT 02",
+                "c": "OLIVIA SCHMIDT 62; JOSE SCHMIDT 03", "d": None, "e": None}
+    for name in readings:
+        folder = write_case(tmp_path, name)
+        if name != "e":  # e lists nobody: not counted
+            expected = json.loads((folder / "expected.json").read_text())
+            expected["dependents"] = ["Olivia Schmidt 02", "José Schmidt 03"]
+            (folder / "expected.json").write_text(json.dumps(expected))
+    outcomes = []
+    for name, read in readings.items():
+        outcome = result(name, CARD)
+        if read:
+            outcome.fields["dependents"] = FieldReading(value=read, confidence=0.9, side="front", raw=read)
+        outcomes.append(outcome)
+    report = evaluate(outcomes, tmp_path).as_dict()
+    assert (report["listing_dependents"], report["dependents_read"]) == (4, 25.0)

@@ -517,3 +517,14 @@ def test_a_wide_label_over_a_prefix_and_number_printed_apart_reads_them_as_one_v
                     ("Number", (280, 244, 125, 38)), ("PREFIX", (53, 286, 110, 36)), ("DENTE", (200, 286, 90, 36)),
                     ("ZLK", (49, 337, 90, 55)), ("455824693", (250, 337, 330, 55)), ("01", (700, 337, 60, 55)))
     assert e.fields["member_id"].value == "ZLK455824693"
+
+
+def test_dependents_listed_under_their_label_are_read_one_per_line_with_their_suffix():
+    """Each line under "Dependents" (or "Covered Members") that is a name is a dependent, with the person
+    suffix printed after it; the list ends at the first line that is no name."""
+    _, e = read("Anthem\nID XZZ266096332\nDEPENDENTS\nOLIVIA SCHMIDT 02\nMATEO SCHMIDT-PATEL 03\nRx BIN 610014",
+                payer="anthem")
+    assert value(e, "dependents") == "OLIVIA SCHMIDT 02; MATEO SCHMIDT-PATEL 03"
+    _, e = read("Cigna\nCovered Members:\nKATHERINE KOWALSKI 02\nwww.cigna.com", payer="cigna")
+    assert value(e, "dependents") == "KATHERINE KOWALSKI 02"
+    assert value(e, "member_name") is None  # "Members" is the list's label, not the member's
