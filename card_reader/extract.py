@@ -690,7 +690,7 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
         loser = min(("member_id", "group_number"), key=lambda n: fields[n].confidence)
         others = [c for c in alternatives.get(loser, ()) if c.value != member.value]
         if others:
-            fields[loser] = Candidate(**{**others[0].__dict__, "confidence": round(others[0].confidence * AMBIGUITY_FACTOR, 3)})
+            fields[loser] = replace(others[0], confidence=round(others[0].confidence * AMBIGUITY_FACTOR, 3))
             alternatives[loser] = tuple(others[1:])
         else:
             del fields[loser]

@@ -396,7 +396,8 @@ def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, 
             nearest = min(runs, key=lambda r: max(r[0] - piece[1], piece[0] - r[1], 0))
             nearest[:] = [min(nearest[0], piece[0]), max(nearest[1], piece[1]), min(nearest[2], piece[2]),
                           max(nearest[3], piece[3])]
-    return [(max(0, a - margin), min(cols, b + margin), max(0, c - margin), min(rows, d + margin)) for a, b, c, d in runs]
+    return [(max(0, a - margin), min(cols, b + margin), max(0, c - margin), min(rows, d + margin))
+            for a, b, c, d in runs]
 
 
 def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:
@@ -442,9 +443,9 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
     the value among the words each reading holds, and stops reading once the vote is plain). The
     engine's word boxes can miss a whole glyph at either end, so the crop reaches two letter heights
-    further each way, and on along the line's ink (``_line_run``). Glyphs the crop cuts through (a neighbour's at either end, the line above or
-    below reaching in) and rules or frames running through it are blanked; they are found on the first
-    two images (dark ink on white).
+    further each way, and on along the line's ink (``_line_run``). Glyphs the crop cuts through (a
+    neighbour's at either end, the line above or below reaching in) and rules or frames running through
+    it are blanked; they are found on the first two images (dark ink on white).
     """
     pad = max(2, box.h // 4)
     rows, cols = images[0].shape[:2]
