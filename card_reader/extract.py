@@ -743,9 +743,9 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
             continue
         value, raw, repaired, confidence = found
         votes.setdefault(key(value), []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired, value))
-        if count >= PLAIN_VOTE and len(votes) == 1 and not unread and \
+        if count + (base >= PLAIN_CONFIDENCE) >= PLAIN_VOTE and len(votes) == 1 and not unread and \
                 all(c >= PLAIN_CONFIDENCE for c, _, _, _ in votes[key(candidate.value)][1:]):
-            break  # every reading so far agrees, surely: the rest are not read
+            break  # every reading so far agrees, surely (a sure page reading counts too): the rest are not read
     weight = {k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}
     total = sum(weight.values()) + unread
     if total <= 0:

@@ -356,6 +356,23 @@ def test_sure_readings_of_the_box_outvote_an_unsure_page_reading():
     assert rivals == ()  # the page reading won too small a share to be kept as a second reading
 
 
+def test_readings_stop_once_the_vote_is_plain():
+    """Readings are taken lazily: three sure readings that agree settle a value, two when the page reading
+    was sure already; an unsure page reading is not counted."""
+    def taken(page_confidence: float) -> int:
+        pulled = []
+
+        def readings():
+            for i in range(9):
+                pulled.append(i)
+                yield [("912345678", 0.95)]
+
+        settle("uhc", "member_id", "912345678", page_confidence, readings())
+        return len(pulled)
+
+    assert (taken(0.95 * 0.9), taken(0.5)) == (2, 3)
+
+
 def test_a_split_vote_keeps_the_rival_and_costs_confidence():
     winner, rivals = settle("uhc", "member_id", "912345678", 0.85,
                             [[("912345678", 0.9)], [("972345678", 0.9)]])
