@@ -258,12 +258,17 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
             # of a label OCR garbled ("Member 10:" for "Member ID:"): a value never ends in a colon
         if words:
             gap = word.box.x - words[-1].box.right
-            if gap > 1.2 * max(words[-1].box.h, word.box.h) or word.text.startswith("|"):
-                break  # far off, or past a frame's side read as a bar: the next cell of a row of boxes
+            if gap > 1.2 * max(words[-1].box.h, word.box.h) or _past_frame(word.text):
+                break  # far off, or in the next cell of a row of boxes
         words.append(word)
         if _tokens(w.text for w in words) >= max_tokens:
             break
     return words
+
+
+def _past_frame(text: str) -> bool:
+    """A word after a frame's side read as a bar ("||600428"): the next cell of a row of boxes."""
+    return text.startswith("|")
 
 
 def _tokens(texts: Iterable[str]) -> int:
@@ -324,7 +329,6 @@ def _people_below(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[
     lines = [r for r in sorted(range(len(rows)), key=lambda r: rows[r].box.y)
              if rows[r].box.y >= hit.box.bottom - 0.2 * hit.box.h and r not in labelled
              and abs(rows[r].box.x - hit.box.x) <= 2 * hit.box.h]
-    as_name = spec.model_copy(update={"type": FieldType.PERSON_NAME})
     people: list[tuple[str, Line]] = []
     bottom = hit.box.bottom
     for r in lines[:MAX_PEOPLE]:
@@ -333,10 +337,10 @@ def _people_below(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[
             break  # a gap: the list has ended
         words = list(row.words)
         suffix = words.pop().text if len(words) > 2 and _is_suffix(spec, words[-1].text) else None
-        parsed = _parse(as_name, words)
-        if parsed is None:
+        name = _person_name(" ".join(w.text for w in words))
+        if name is None:
             break
-        people.append((parsed[0] + (f" {suffix.strip('.,:')}" if suffix else ""), row))
+        people.append((name + (f" {suffix.strip('.,:')}" if suffix else ""), row))
         bottom = row.box.bottom
     if not people:
         return []
@@ -504,9 +508,8 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
                     return repaired, raw, changes + 1
         return None
     if spec.type == FieldType.PERSON_NAME:
-        value = " ".join(t.strip(",:;") for t in raw.upper().split())
-        plain = strip_accents(value)
-        return (value, raw, 0) if NAME_PATTERN.fullmatch(plain) and spec.regex.fullmatch(plain) else None
+        value = _person_name(raw)
+        return (value, raw, 0) if value and spec.regex.fullmatch(strip_accents(value)) else None
     if spec.type == FieldType.DATE:
         parsed = parse_date(raw)
         return (parsed.isoformat(), raw, 0) if parsed else None
@@ -522,6 +525,12 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         tokens.append(token)
     value = " ".join(tokens).strip(" :,;")
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
+
+
+def _person_name(raw: str) -> Optional[str]:
+    """The name two to four words spell, in capitals, or None when they are no name."""
+    value = " ".join(t.strip(",:;") for t in raw.upper().split())
+    return value if NAME_PATTERN.fullmatch(strip_accents(value)) else None
 
 
 def _identifier_text(spec: FieldSpec, raw: str) -> str:
@@ -784,20 +793,20 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
     mean confidence), or None when no run comes within a third of the longer one's length of it. Runs that
     fit the shape as read come before runs repaired into it; a run that reads on past the value's own
     punctuation is the value whole."""
-    best: Optional[tuple[tuple[int, int, float], tuple[str, str, int, float]]] = None
+    best: Optional[tuple[tuple, tuple[str, str, int, float]]] = None
     # a label's tail glued on ("Grp#M21842", "ID:W123") is cut off where the separator stands
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
     for start in range(len(words)):
         for end in _run_ends([text for text, _ in words], start, spec.max_tokens):
             run = words[start:end]
-            if end - start > 1 and (_is_suffix(spec, run[-1][0]) or any(t.startswith("|") for t, _ in run[1:])):
+            if end - start > 1 and (_is_suffix(spec, run[-1][0]) or any(_past_frame(t) for t, _ in run[1:])):
                 continue
             parsed = _parse(spec, [Word(text, Box(0, 0, 0, 0), confidence) for text, confidence in run])
             if parsed is None:
                 continue
             confidence = sum(c for _, c in run) / len(run)
             # the value read on past its own punctuation (391809 → 391809-061-83270) is the same value, whole
-            extends = parsed[0].startswith(near) and parsed[0][len(near):len(near) + 1] in set(spec.keep) - {""}
+            extends = len(parsed[0]) > len(near) and parsed[0].startswith(near) and parsed[0][len(near)] in spec.keep
             distance = 0 if extends else Levenshtein.distance(parsed[0], near)
             # a run read as the shape wants beats one repaired into it ("XY T282940817" is XYT282940817, not
             # T282940817 repaired to TZB2940817); a stray mark beside the value is not part of it
