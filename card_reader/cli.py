@@ -207,8 +207,15 @@ def print_report(report: Report, console: Console) -> None:
                        ("capture", data["locate_by_capture"])])
         console.print("card region: the region read overlaps the card's true outline by IoU >= 0.9 (an outline, "
                       "or the whole image when the photo is a tight crop); straightened: that, and turned upright")
-    console.print(f"Typed mistakes caught: {_pct(data['typed_mistakes_caught'])} of {data['typed_mistakes']}   "
-                  f"Correct forms sent to review: {_pct(data['correct_forms_flagged'])} of {data['correct_forms']}")
+    overall = {"typed_mistakes": data["typed_mistakes"], "caught": data["typed_mistakes_caught"],
+               "correct_forms": data["correct_forms"], "flagged": data["correct_forms_flagged"]}
+    _print_slices(console, "Review decisions", ("typed mistakes", "caught", "correct forms", "sent to review"),
+                  ("typed_mistakes", "caught", "correct_forms", "flagged"),
+                  [("overall", {"": overall}), ("difficulty", data["review_by_difficulty"])])
+    if data["requiring_flags"]:
+        console.print(f"Flags the payer's policy requires (e.g. a missing back photo), raised: "
+                      f"{_pct(data['required_flags_raised'])} of {data['requiring_flags']} uploads; they are "
+                      "not counted as sending a correct form to review")
     if data["listing_dependents"]:
         console.print(f"Dependents read (all, with suffixes): {_pct(data['dependents_read'])} of "
                       f"{data['listing_dependents']} cards that list them")
@@ -228,7 +235,8 @@ def _print_slices(console: Console, title: str, headers: tuple[str, ...], keys: 
             table.add_section()
         for name, cells in slices.items():
             table.add_row(f"{group}: {name}" if name else group,
-                          *(str(cells[k]) if isinstance(cells[k], int) else f"{cells[k]:.1f}" for k in keys))
+                          *(str(cells[k]) if isinstance(cells[k], int) else
+                            "-" if cells[k] is None else f"{cells[k]:.1f}" for k in keys))
     console.print(table)
 
 

@@ -12,7 +12,7 @@ from typing import Iterable, Mapping, Optional
 import cv2
 import numpy as np
 
-from .models import CardFailure, CheckStatus
+from .models import CardFailure, CheckStatus, Severity
 from .store import Outcome
 from .text import normalise_identifier, normalise_name
 
@@ -29,6 +29,9 @@ class Expected:
     typed_errors: tuple[tuple[str, str], ...]
     outlines: Mapping[str, np.ndarray]  # side -> the card's true corners on its photo, upright top-left first
     dependents: Optional[tuple[str, ...]] = None  # "NAME SUFFIX" as printed; None when the card lists none
+    # flags the payer's policy calls for on this upload even when the form is right (a required back
+    # photo missing): raising them is correct, so they do not count as sending a correct form to review
+    required_flags: tuple[str, ...] = ()
 
     @staticmethod
     def load(folder: Path) -> "Expected":
@@ -39,7 +42,8 @@ class Expected:
                         tuple((e["field"], e["kind"]) for e in data.get("typed_errors", [])),
                         {side: np.asarray(o["corners"], np.float32)
                          for side, o in data.get("outlines", {}).items()},
-                        tuple(data["dependents"]) if data.get("dependents") else None)
+                        tuple(data["dependents"]) if data.get("dependents") else None,
+                        tuple(data.get("required_flags", ())))
 
 
 @dataclass
@@ -50,6 +54,10 @@ class Tally:
     group_number: int = 0
     whole_card: int = 0
     failed: int = 0
+    typed_mistakes: int = 0  # forms with a mistake in them ...
+    mistakes_caught: int = 0  # ... sent to review with the mistyped field not a match
+    correct_forms: int = 0  # forms without a mistake ...
+    correct_forms_flagged: int = 0  # ... sent to review for anything but what the payer's policy requires
 
     def add(self, scores: "CardScore") -> None:
         self.cards += 1
@@ -58,6 +66,12 @@ class Tally:
         self.group_number += scores.group_number
         self.whole_card += scores.payer and scores.member_id and scores.group_number
         self.failed += scores.failed
+        if scores.mistake_caught is None:
+            self.correct_forms += 1
+            self.correct_forms_flagged += scores.wrongly_flagged
+        else:
+            self.typed_mistakes += 1
+            self.mistakes_caught += scores.mistake_caught
 
 
 MIN_REGION_IOU = 0.9  # the region read covers the card this well (intersection over union) to count as found
@@ -118,7 +132,8 @@ class CardScore:
     member_id: bool
     group_number: bool
     failed: bool
-    needs_review: bool
+    mistake_caught: Optional[bool]  # None when the form has no mistake
+    wrongly_flagged: bool  # a correct form sent to review for anything but a required flag
     seconds: float
 
 
@@ -130,10 +145,8 @@ class Report:
     locate: LocateTally = field(default_factory=LocateTally)
     locate_by_difficulty: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
     locate_by_capture: dict[str, LocateTally] = field(default_factory=lambda: defaultdict(LocateTally))
-    typed_mistakes: int = 0
-    mistakes_caught: int = 0
-    correct_forms: int = 0
-    correct_forms_flagged: int = 0
+    requiring_flags: int = 0  # uploads whose payer's policy calls for a flag (see Expected.required_flags)
+    required_flags_raised: int = 0  # ... that raised every one of them
     listing_dependents: int = 0  # cards that print dependents (where the truth records them)
     dependents_read: int = 0  # ... whose dependents were all read, and nobody else
     seconds: list[float] = field(default_factory=list)
@@ -148,6 +161,10 @@ class Report:
                     "group_number": pct(t.group_number, t.cards), "whole_card": pct(t.whole_card, t.cards),
                     "failed": t.failed}
 
+        def review(t: Tally) -> dict:
+            return {"typed_mistakes": t.typed_mistakes, "caught": pct(t.mistakes_caught, t.typed_mistakes),
+                    "correct_forms": t.correct_forms, "flagged": pct(t.correct_forms_flagged, t.correct_forms)}
+
         def located(t: LocateTally) -> dict:
             return {"sides": t.sides, **{k: pct(getattr(t, k), t.sides)
                                          for k in ("outlined", "region", "upright", "straightened")}}
@@ -159,10 +176,13 @@ class Report:
             "locate": located(self.locate),
             "locate_by_difficulty": {k: located(v) for k, v in sorted(self.locate_by_difficulty.items())},
             "locate_by_capture": {k: located(v) for k, v in sorted(self.locate_by_capture.items())},
-            "typed_mistakes_caught": pct(self.mistakes_caught, self.typed_mistakes),
-            "typed_mistakes": self.typed_mistakes,
-            "correct_forms_flagged": pct(self.correct_forms_flagged, self.correct_forms),
-            "correct_forms": self.correct_forms,
+            "typed_mistakes_caught": pct(self.overall.mistakes_caught, self.overall.typed_mistakes),
+            "typed_mistakes": self.overall.typed_mistakes,
+            "correct_forms_flagged": pct(self.overall.correct_forms_flagged, self.overall.correct_forms),
+            "correct_forms": self.overall.correct_forms,
+            "review_by_difficulty": {k: review(v) for k, v in sorted(self.by_difficulty.items())},
+            "required_flags_raised": pct(self.required_flags_raised, self.requiring_flags),
+            "requiring_flags": self.requiring_flags,
             "dependents_read": pct(self.dependents_read, self.listing_dependents),
             "listing_dependents": self.listing_dependents,
             "seconds_per_card_median": round(statistics.median(self.seconds), 2) if self.seconds else None,
@@ -171,8 +191,9 @@ class Report:
 
 
 def score_card(outcome: Outcome, expected: Expected) -> CardScore:
+    caught = mistake_caught(outcome, expected) if expected.typed_errors else None
     if isinstance(outcome, CardFailure):
-        return CardScore(expected.case, False, False, False, True, True, 0.0)
+        return CardScore(expected.case, False, False, False, True, caught, caught is None, 0.0)
     member = outcome.fields.get("member_id")
     group = outcome.fields.get("group_number")
     member_ok = member is not None and normalise_identifier(member.value) == normalise_identifier(expected.member_id)
@@ -181,8 +202,10 @@ def score_card(outcome: Outcome, expected: Expected) -> CardScore:
     else:
         group_ok = group is not None and normalise_identifier(group.value) == normalise_identifier(
             expected.group_number)
-    return CardScore(expected.case, outcome.payer.id == expected.payer, member_ok, group_ok, False,
-                     outcome.needs_review, sum(outcome.timings_ms.values()) / 1000.0)
+    wrongly_flagged = caught is None and any(
+        f.severity != Severity.INFO and f.code not in expected.required_flags for f in outcome.flags)
+    return CardScore(expected.case, outcome.payer.id == expected.payer, member_ok, group_ok, False, caught,
+                     wrongly_flagged, sum(outcome.timings_ms.values()) / 1000.0)
 
 
 def mistake_caught(outcome: Outcome, expected: Expected) -> bool:
@@ -214,12 +237,10 @@ def evaluate(outcomes: Iterable[Outcome], directory: Path) -> Report:
             report.seconds.append(scores.seconds)
         if not (scores.payer and scores.member_id and scores.group_number):
             report.misses.append(expected.case)
-        if expected.typed_errors:
-            report.typed_mistakes += 1
-            report.mistakes_caught += mistake_caught(outcome, expected)
-        else:
-            report.correct_forms += 1
-            report.correct_forms_flagged += scores.needs_review
+        if expected.required_flags:
+            report.requiring_flags += 1
+            report.required_flags_raised += not isinstance(outcome, CardFailure) and set(
+                expected.required_flags) <= {f.code for f in outcome.flags}
         if expected.dependents:
             report.listing_dependents += 1
             report.dependents_read += dependents_read(outcome, expected)

@@ -152,7 +152,9 @@ class CardReader:
         with _timed(timings, "ocr_settle"):
             extraction = self._settle(sides, extraction, payer.template)
         quality = {s.side: self._quality(s) for s in sides}
-        card_lines = [line.text for s in sides for line in s.page.lines]
+        # the engine's lines, and the rows of words by geometry: a line the engine ran on into a logo's
+        # noise ("CaS ee es ALEXANDER KAUR") is a clean row of its own
+        card_lines = list({line.text: line for s in sides for line in (*s.page.lines, *text_rows(s.page))}.values())
         with _timed(timings, "verify"):
             verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
                              quality=quality, card_lines=card_lines)

@@ -88,10 +88,42 @@ def _in_context(value: str, i: int) -> bool:
 
 
 def normalise_name(text: str) -> str:
-    """Case, accents and punctuation other than hyphens are not differences in a name."""
+    """Case, accents and punctuation other than hyphens are not differences in a name; nor are spaces
+    around a hyphen (OCR reads ``SMITH-JONES`` as ``SMITH- JONES``)."""
     text = strip_accents(text).casefold()
     text = re.sub(r"[^a-z\- ]+", "", text.replace("'", "").replace(".", " "))
-    return " ".join(text.split())
+    text = re.sub(r" *- *", "-", " ".join(text.split()))
+    return text.strip("-")
+
+
+# Capital letters whose printed shapes OCR takes one for another (a cedilla read as G: FRANÇOIS as
+# FRANGOIS; a stroke lost: EMILY as FMILY; an arch added or lost: SMITH as SNITH).
+_NAME_LOOK_ALIKES = frozenset(frozenset(pair) for pair in
+                              ("CG", "OD", "OQ", "DQ", "IL", "IJ", "LJ", "IT", "EF", "MN", "HN", "UV", "VY",
+                               "BR", "PR", "CO"))
+
+
+MIN_LOOK_ALIKE_NAME = 4  # MIA and NIA are two names: in a short name a look-alike may be a real difference
+
+
+def name_read_as(typed: str, read: str) -> bool:
+    """Whether ``read`` is what OCR makes of the name ``typed``: the same letters but for a few read as
+    a look-alike, or read wrongly where the typed name has an accent (OCR for English drops or mangles
+    accented capitals: MÜLLER as MALLER, ZOË as ZO). At most one such letter per four.
+
+    Otherwise only substitutions: a letter added or dropped is a different spelling (ANN is not ANNE).
+    """
+    typed_chars = [(strip_accents(ch).upper(), strip_accents(ch) != ch) for ch in typed.strip()]
+    typed_chars = [(base, accented) for base, accented in typed_chars if base.isalpha() or base == "-"]
+    read_chars = [ch for ch in strip_accents(read).upper() if ch.isalpha() or ch == "-"]
+    if [base for base, accented in typed_chars if not accented] == read_chars != [b for b, _ in typed_chars]:
+        return True  # the accented letters dropped: ZOË read as ZO
+    if len(typed_chars) != len(read_chars):
+        return False
+    differences = [(base, accented, got) for (base, accented), got in zip(typed_chars, read_chars) if base != got]
+    return 0 < len(differences) <= max(1, len(read_chars) // 4) and all(
+        accented or (len(read_chars) >= MIN_LOOK_ALIKE_NAME and frozenset((base, got)) in _NAME_LOOK_ALIKES)
+        for base, accented, got in differences)
 
 
 _DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y-%m-%d", "%m.%d.%Y", "%b %d %Y",

@@ -6,24 +6,29 @@ its message for staff. ``needs_review`` is true exactly when a warning or error 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from .extract import Candidate, Extraction
-from .ocr import Box
+from .ocr import Line
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import PayerMatch, PayerTemplate, TemplateSet, portal_group_value
-from .text import canonical_look_alikes, normalise_identifier, normalise_name, squash
+from .text import (canonical_look_alikes, name_read_as, normalise_identifier, normalise_name, squash,
+                   strip_accents)
 
 log = logging.getLogger(__name__)
 
 LOW_CONFIDENCE = 0.45  # below this a reading cannot contradict what the client typed
-NAME_LINE_CONFIDENCE = 0.6  # an unlabelled line holding one typed name exactly is that person's name line
+# a name word read below this confidence and within a few letters of what was typed may be the typed
+# name misread: unreadable, not a mistake (a nickname or another surname differs by more)
+NAME_SURE = 0.8
+NAME_UNSURE_EDITS = 2
 PLACEHOLDER = "XXXXXX"
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -99,15 +104,17 @@ def flag(code: str, field: Optional[str] = None, **values: object) -> Flag:
 
 
 def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extraction, templates: TemplateSet,
-           *, has_back: bool, quality: dict[str, SideQuality], card_lines: list[str]) -> Verdict:
+           *, has_back: bool, quality: dict[str, SideQuality], card_lines: Sequence[Line]) -> Verdict:
     """Compare every typed field with the card and raise the flags the policy table calls for."""
     checks: list[Check] = []
     flags: list[Flag] = []
     template = payer.template
     fields = extraction.fields
 
+    member_check = None
     if submission.member_id is not None:
-        checks.append(_check_member_id(submission.member_id, extraction, template, flags))
+        member_check = _check_member_id(submission.member_id, extraction, template, flags)
+        checks.append(member_check)
     if submission.group_number is not None:
         checks.append(_check_group(submission.group_number, extraction, template, flags))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
@@ -116,9 +123,14 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
         checks.append(_check_date_of_birth(submission, fields, flags))
     checks.extend(_check_school(submission, fields, template, flags))
 
-    if template.policies.photo_required and not has_back:
-        flags.append(flag("back_photo_missing", payer=template.name))
-    flags.extend(_quality_flags(quality, fields.get("member_id")))
+    # the payer's policy; where the card's payer is not recognised, the policy of the payer typed
+    policy_payer = template
+    if payer.payer_id == "unknown" and submission.insurance_provider:
+        policy_payer = templates.resolve_alias(submission.insurance_provider)[0] or template
+    if policy_payer.policies.photo_required and not has_back:
+        flags.append(flag("back_photo_missing", payer=policy_payer.name))
+    confirmed = member_check is not None and member_check.status == CheckStatus.MATCH
+    flags.extend(_quality_flags(quality, fields.get("member_id"), confirmed))
     if any(c.status in (CheckStatus.MISMATCH, CheckStatus.PROBABLE_TYPO) for c in checks):
         log.info("typed form disagrees with the card on %s",
                  ", ".join(c.field for c in checks if c.status in (CheckStatus.MISMATCH,
@@ -148,6 +160,8 @@ def _typo_reason(typed: str, read: str) -> Optional[str]:
     """Why two identifiers look like the same value mistyped, or None when they are simply different."""
     if len(read) < 4:
         return None
+    if typed == read:  # the same characters, the punctuation elsewhere
+        return "punctuation out of place"
     if canonical_look_alikes(typed) == canonical_look_alikes(read):
         return "look-alike characters"
     distance = OSA.distance(typed, read)
@@ -220,10 +234,11 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, fl
                      detail=f"proposed: {reading.value} (portal value {portal})")
     distractor = _distractor_typed(field_name, typed_norm, extraction, template)
     if reading is not None:
-        accepted = {normalise_identifier(reading.value), normalise_identifier(
-            portal_group_value(template, reading.value))}
-        accepted |= {normalise_identifier(c.value) for c in extraction.alternatives.get(field_name, ())}
-        if typed_norm in accepted:
+        spec = template.fields.get(field_name)
+        keep = spec.keep if spec else ""
+        values = (reading.value, portal_group_value(template, reading.value),
+                  *(c.value for c in extraction.alternatives.get(field_name, ())))
+        if any(typed_norm == normalise_identifier(v) and _punctuation_agrees(typed, v, keep) for v in values):
             return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MATCH)
     if distractor:
         flags.append(flag("typed_distractor", field_name, field_label="group number", typed=typed,
@@ -241,12 +256,23 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, fl
     return _compare_identifier(field_name, typed, typed_norm, reading, flags)
 
 
+def _punctuation_agrees(typed: str, read: str, keep: str) -> bool:
+    """The payer's own punctuation (a Student Resources 2020-213-4) need not be typed, but where it is
+    typed it stands where the card prints it: 2020-21-34 is a typo. A reading without any (OCR drops
+    dashes) cannot say where they go."""
+    def places(value: str) -> set[tuple[int, str]]:
+        kept = normalise_identifier(value, keep)
+        return {(i - n, ch) for n, (i, ch) in enumerate((i, ch) for i, ch in enumerate(kept) if ch in keep)}
+    printed = places(read)
+    return not printed or places(typed) <= printed
+
+
 def _fullmatch(pattern: str, value: str) -> bool:
     return bool(re.fullmatch(pattern, value))
 
 
 # --- payer ------------------------------------------------------------------------------------
-def _check_payer(typed: Optional[str], payer: PayerMatch, templates: TemplateSet, card_lines: list[str],
+def _check_payer(typed: Optional[str], payer: PayerMatch, templates: TemplateSet, card_lines: Sequence[Line],
                  flags: list[Flag]) -> list[Check]:
     if payer.also_matched:
         names = ", ".join([payer.template.name, *(templates.get(p).name for p in payer.also_matched)])
@@ -280,38 +306,74 @@ GENERIC_PAYER_WORDS = frozenset("""health healthcare insurance insurer medical m
     hmo ppo epo pos care company co inc corp corporation group the of and for network choice""".split())
 
 
-def _printed_on_card(text: str, card_lines: list[str]) -> bool:
+def _printed_on_card(text: str, card_lines: Sequence[Line]) -> bool:
     """The typed provider's name is on the card: whole, or every distinctive word of it."""
     wanted = squash(text)
-    if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line)) >= 90 for line in card_lines
-                                if len(squash(line)) >= len(wanted) - 1):
+    if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line.text)) >= 90 for line in card_lines
+                                if len(squash(line.text)) >= len(wanted) - 1):
         return True
     distinctive = [w for w in normalise_name(text).split() if len(w) >= 3 and w not in GENERIC_PAYER_WORDS]
-    card_words = {w for line in card_lines for w in normalise_name(line).split()}
+    card_words = {w for line in card_lines for w in normalise_name(line.text).split()}
     return bool(distinctive) and all(any(fuzz.ratio(w, c) >= 88 for c in card_words) for w in distinctive)
 
 
 # --- people -----------------------------------------------------------------------------------
-def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: list[str],
+@dataclass(frozen=True)
+class PrintedName:
+    """A person's name as read on the card: its words, normalised, each with the OCR's confidence."""
+
+    words: tuple[str, ...]
+    confidences: tuple[float, ...]
+    text: str  # as read, for messages
+
+    @staticmethod
+    def of_field(reading: Candidate) -> "PrintedName":
+        words = tuple(normalise_name(reading.value).split())
+        return PrintedName(words, (reading.confidence,) * len(words), reading.value)
+
+    @staticmethod
+    def of_line(line: Line) -> "PrintedName":
+        """A line's name words, each with the confidence of the least sure word it was read from (a
+        hyphenated name read as two words, ``SMITH- JONES``, is one)."""
+        pieces: list[tuple[str, float]] = []
+        for word in line.words:
+            text = re.sub(r"[^a-z\-]+", "", strip_accents(word.text).casefold())
+            if not text:
+                continue
+            if pieces and (pieces[-1][0].endswith("-") or text.startswith("-")):
+                pieces[-1] = (pieces[-1][0] + text, min(pieces[-1][1], word.confidence))
+            else:
+                pieces.append((text, word.confidence))
+        pairs = [(text.strip("-"), confidence) for text, confidence in pieces if text.strip("-")]
+        return PrintedName(tuple(text for text, _ in pairs), tuple(c for _, c in pairs),
+                           " ".join(text for text, _ in pairs).upper())
+
+
+def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: Sequence[Line],
                   flags: list[Flag]) -> list[Check]:
     """The patient's name, and for a dependent the policy holder's, against the names on the card."""
-    printed = [c for c in (fields.get("member_name"), fields.get("subscriber_name")) if c is not None]
-    checks: list[Check] = []
-    dependent = submission.is_policy_holder is False
-    if not dependent:
-        checks += _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags)
-    else:
-        # the dependent may not be printed; the card's member or subscriber is the policy holder
-        checks += _check_name("", submission.first_name, submission.last_name, [], card_lines, flags)
-        holder = submission.policy_holder
-        if holder is not None:
-            checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines,
-                                  flags)
+    printed = [PrintedName.of_field(c) for c in (fields.get("member_name"), fields.get("subscriber_name"))
+               if c is not None]
+    dependents = fields.get("dependents")
+    listed = {normalise_name(person) for person in dependents.value.split(";")} if dependents else set()
+    holder_lines = [line for line in card_lines if normalise_name(line.text) not in listed
+                    and not any(ch.isdigit() for ch in line.text)]
+    if submission.is_policy_holder is not False:
+        return _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags,
+                           holder_lines)
+    # the dependent may not be printed; the card's member or subscriber is the policy holder
+    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags)
+    holder = submission.policy_holder
+    if holder is not None:
+        checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines, flags,
+                              holder_lines)
     return checks
 
 
-def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[Candidate],
-                card_lines: list[str], flags: list[Flag]) -> list[Check]:
+def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[PrintedName],
+                card_lines: Sequence[Line], flags: list[Flag], holder_lines: Sequence[Line] = ()) -> list[Check]:
+    """``holder_lines``: for the policy holder (the card's member), the lines where an unlabelled name
+    with the typed last name is theirs (no relative's: no listed dependent, no person suffix)."""
     typed_parts = [(f"{prefix}first_name", first), (f"{prefix}last_name", last)]
     typed_parts = [(name, value) for name, value in typed_parts if value]
     if not typed_parts:
@@ -319,63 +381,86 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
     typed_tokens = normalise_name(" ".join(v for _, v in typed_parts)).split()
     # printed anywhere on the card, in any order: the same person
     for line in card_lines:
-        line_tokens = set(normalise_name(line).split())
+        line_tokens = set(normalise_name(line.text).split())
         if typed_tokens and all(t in line_tokens for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
-    reading = printed[0] if printed else _name_line(first, card_lines)
+    reading = printed[0] if printed else (_name_line(first, card_lines) or _name_line(last, holder_lines))
     if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")
                 for name, value in typed_parts]
-    read_tokens = normalise_name(reading.value).split()
+    read_tokens = list(reading.words)
     checks = []
-    for name, value in typed_parts:
+    for (name, value), index in zip(typed_parts, _align([normalise_name(v) for _, v in typed_parts], read_tokens)):
         typed_norm = normalise_name(value)
-        # the printed token nearest to what was typed, whatever the order (LAST, FIRST cards)
-        others = [t for t in read_tokens if t not in typed_tokens or t == typed_norm] or read_tokens
-        position = min(others, key=lambda t: (typed_norm not in t.split("-"), len(t) < 2 <= len(typed_norm),
-                                              OSA.distance(typed_norm, t), read_tokens.index(t)))
+        position, confidence = read_tokens[index], reading.confidences[index]
         label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
-        if typed_norm == position or typed_norm in read_tokens:
+        if typed_norm == position or f" {typed_norm} " in f" {' '.join(read_tokens)} ":  # De la Cruz: words
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH))
             continue
-        if reading.confidence < LOW_CONFIDENCE:
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
-                                detail="the name on the card was read with low confidence"))
+        if name_read_as(value, position):
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH,
+                                detail=f"the card reads {position.upper()}: letters OCR takes one for another"))
             continue
-        if "-" in position and typed_norm in position.split("-"):
-            why = ": part of the hyphenated name is missing"
-        else:
-            why = ""
+        hyphen_part = "-" in position and typed_norm in position.split("-")
+        if not hyphen_part and (confidence < LOW_CONFIDENCE or (
+                confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
+                                detail=f"the card's {position.upper()} was read with low confidence "
+                                       f"({confidence:.2f})"))
+            continue
+        why = ": part of the hyphenated name is missing" if hyphen_part else ""
         if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
             flags.append(flag("name_typo", name, field_label=label, typed=value, read=position.upper()))
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.PROBABLE_TYPO,
                                 detail=f"suggested: {position.upper()}"))
             continue
-        flags.append(flag("name_mismatch", name, field_label=label, typed=value, read=reading.value, why=why))
+        flags.append(flag("name_mismatch", name, field_label=label, typed=value, read=reading.text, why=why))
         checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
                             detail=why.lstrip(": ")))
     return checks
 
 
-def _name_line(first_name: Optional[str], card_lines: list[str]) -> Optional[Candidate]:
-    """An unlabelled line that reads like a person's name and holds the typed first name.
+def _align(typed: list[str], read: list[str]) -> list[int]:
+    """For each typed name part, the index of the printed word it is compared with: each part its own
+    word, in whatever order the card prints them (LAST, FIRST), the nearest spellings paired."""
+    def cost(part: str, index: int) -> tuple:
+        word = read[index]
+        return (part not in word.split("-"), len(word) < 2 <= len(part), OSA.distance(part, word), index)
 
-    The first name, not the last: relatives share a last name, so a line with only the typed last
-    name may be another member of the family.
+    if len(read) < len(typed):
+        return [min(range(len(read)), key=lambda i: cost(part, i)) for part in typed]
+    pairings = itertools.permutations(range(len(read)), len(typed))
+    best = min(pairings, key=lambda chosen: [sum(x) for x in zip(*(cost(p, i) for p, i in zip(typed, chosen)))])
+    return list(best)
+
+
+def _name_line(typed_name: Optional[str], card_lines: Sequence[Line]) -> Optional[PrintedName]:
+    """An unlabelled line that reads like a person's name and holds ``typed_name``, or what OCR may
+    have made of it: where to compare, not yet a verdict.
+
+    The caller passes the first name, which only this person has; the last name only over lines that
+    cannot be a relative's (the policy holder's, with the listed dependents taken out).
     """
-    if not first_name:
+    if not typed_name:
         return None
-    first = normalise_name(first_name)
+    wanted = normalise_name(typed_name)
     for line in card_lines:
-        tokens = normalise_name(line).split()
-        if 2 <= len(tokens) <= 4 and all(t.replace("-", "").replace("'", "").isalpha() for t in tokens) \
-                and first in tokens:
-            return Candidate(field="member_name", value=" ".join(tokens).upper(), raw=line,
-                             confidence=NAME_LINE_CONFIDENCE, side="", box=Box(0, 0, 0, 0), label=None,
-                             placement="name_line")
+        name = PrintedName.of_line(line)
+        if 2 <= len(name.words) <= 4 and all(t.replace("-", "").isalpha() for t in name.words) \
+                and (any(_names_token(typed_name, wanted, t) for t in name.words)
+                     or f" {wanted} " in f" {' '.join(name.words)} "):
+            return name
     return None
+
+
+def _names_token(typed: str, wanted: str, token: str) -> bool:
+    """The same name as typed, as OCR reads it, with a letter of the next word glued on, or within a few
+    letters of it (a long name read poorly)."""
+    return token == wanted or name_read_as(typed, token) or (
+        len(wanted) >= 3 and len(token) == len(wanted) + 1 and (token.startswith(wanted) or token.endswith(wanted))
+    ) or (len(wanted) >= 6 and OSA.distance(wanted, token) <= NAME_UNSURE_EDITS)
 
 
 def _check_date_of_birth(submission: ClientSubmission, fields: dict[str, Candidate],
@@ -405,16 +490,27 @@ def _check_school(submission: ClientSubmission, fields: dict[str, Candidate], te
         return []
     if reading is None:
         return [Check(field="school_name", typed=typed, status=CheckStatus.NOT_ON_CARD)]
-    if fuzz.token_set_ratio(normalise_name(typed), normalise_name(reading.value)) >= 85:
+    if _same_school(typed, reading.value):
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MATCH)]
     flags.append(flag("school_name_mismatch", "school_name", typed=typed, read=reading.value))
     return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)]
 
 
+def _same_school(typed: str, read: str) -> bool:
+    """The same school, spelled in full or abbreviated (``Univ.``, ``Inst.``) and with words added or
+    left out (``University of X`` for ``X University``) as long as the rest agrees."""
+    read_words = normalise_name(read).split()
+    typed_words = [next((r for r in read_words if len(w) >= 3 and r.startswith(w)), w)
+                   for w in normalise_name(typed).split()]
+    return fuzz.token_set_ratio(" ".join(typed_words), " ".join(read_words)) >= 85
+
+
 # --- photos -----------------------------------------------------------------------------------
-def _quality_flags(quality: dict[str, SideQuality], member_id: Optional[Candidate]) -> Iterable[Flag]:
-    """A retake only when the photo's problems left the member ID unread; otherwise a note."""
-    trusted = member_id is not None and member_id.confidence >= LOW_CONFIDENCE
+def _quality_flags(quality: dict[str, SideQuality], member_id: Optional[Candidate],
+                   confirmed: bool) -> Iterable[Flag]:
+    """A retake only when the photo's problems left the member ID unread; otherwise a note. A reading
+    the typed member ID confirms is trusted whatever its confidence: a retake would tell nothing new."""
+    trusted = confirmed or (member_id is not None and member_id.confidence >= LOW_CONFIDENCE)
     for side, q in quality.items():
         for issue in q.issues:
             message = f"{side.capitalize()} photo: {RETAKE_MESSAGES.get(issue, issue)}"

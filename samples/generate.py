@@ -31,6 +31,8 @@ from cardgen.photo import (PhotoPlan, Upload, capture_photo, capture_scan, captu
 from cardgen.render import render_card  # noqa: E402
 from cardgen.typed import build_typed  # noqa: E402
 
+BACK_PHOTO_REQUIRED = {"cigna", "anthem"}
+
 DISTRACTOR_KEYS = ["health_plan", "issuer", "rx_bin", "rx_pcn", "rx_group", "rx_id", "payer_id", "cms_contract",
                    "effective_date"]
 CASE_DIR = re.compile(r"^\d{3,}_[a-z_]+_(scan|screenshot|photo|transparent_png)_(clean|ordinary|hard)$")
@@ -223,6 +225,8 @@ def make_case(index: int, spec: CaseSpec, seed: int, kinds_used: dict) -> tuple[
         "font": rendered["font"],
         "distractors": {k: c.distractors[k] for k in DISTRACTOR_KEYS if k in c.distractors and k in visible},
         "typed_errors": errors,
+        # DOMAIN.md: Cigna and Blue Cross Blue Shield (Anthem) need photos of both sides
+        "required_flags": ["back_photo_missing"] if spec.no_back and c.payer in BACK_PHOTO_REQUIRED else [],
         "side_by_side": spec.side_by_side,
         "outlines": outlines,
     }

@@ -97,3 +97,22 @@ def test_dependents_count_as_read_only_all_of_them_with_their_suffixes(tmp_path)
         outcomes.append(outcome)
     report = evaluate(outcomes, tmp_path).as_dict()
     assert (report["listing_dependents"], report["dependents_read"]) == (4, 25.0)
+
+
+def test_a_flag_the_payers_policy_requires_is_not_a_correct_form_wrongly_sent_to_review(tmp_path):
+    from card_reader.models import Flag, Severity
+    back_missing = Flag(code="back_photo_missing", severity=Severity.WARNING, message="back missing")
+    unreadable = Flag(code="member_id_unreadable", severity=Severity.WARNING, message="unreadable")
+    for name, difficulty in (("required", "clean"), ("required_not_raised", "clean"), ("other", "hard")):
+        folder = write_case(tmp_path, name, difficulty=difficulty)
+        expected = json.loads((folder / "expected.json").read_text())
+        expected["required_flags"] = ["back_photo_missing"]
+        (folder / "expected.json").write_text(json.dumps(expected))
+    outcomes = [result("required", CARD), result("required_not_raised", CARD), result("other", CARD)]
+    outcomes[0].flags.append(back_missing)
+    outcomes[2].flags.extend([back_missing, unreadable])
+    data = evaluate(outcomes, tmp_path).as_dict()
+    assert (data["correct_forms"], data["correct_forms_flagged"]) == (3, pytest.approx(33.3))
+    assert data["review_by_difficulty"]["clean"]["flagged"] == 0.0
+    assert data["review_by_difficulty"]["hard"]["flagged"] == 100.0
+    assert (data["requiring_flags"], data["required_flags_raised"]) == (3, pytest.approx(66.7))

@@ -4,9 +4,9 @@ import pytest
 
 from card_reader.extract import SidePage, extract_fields
 from card_reader.models import CheckStatus, ClientSubmission, Severity, SideQuality
-from card_reader.ocr import page_from_text
+from card_reader.ocr import Box, Line, Word, page_from_text
 from card_reader.templates import load_templates
-from card_reader.verify import POLICY, verify
+from card_reader.verify import POLICY, PrintedName, verify
 
 TEMPLATES = load_templates()
 
@@ -21,14 +21,14 @@ SR_WITH_SCHOOL = SR + "\nUniversity of Northwood"
 HUMANA = "Humana\nMember ID H12345678\nGroup # 7X1234"
 
 
-def run(text, back_text=None, quality=None, **typed):
-    pages = [SidePage("front", page_from_text(text))]
+def run(text, back_text=None, quality=None, confidence=0.95, **typed):
+    pages = [SidePage("front", page_from_text(text, confidence=confidence))]
     if back_text:
         pages.append(SidePage("back", page_from_text(back_text)))
     payer = TEMPLATES.match([p.page for p in pages])
     extraction = extract_fields(payer.template, pages)
     return verify(ClientSubmission(**typed), payer, extraction, TEMPLATES, has_back=back_text is not None,
-                  quality=quality or {}, card_lines=[ln.text for p in pages for ln in p.page.lines])
+                  quality=quality or {}, card_lines=[ln for p in pages for ln in p.page.lines])
 
 
 def status(verdict, field):
@@ -174,6 +174,9 @@ def test_date_of_birth_not_on_card_and_mismatch():
 def test_back_photo_missing_for_payers_that_require_photos():
     assert "back_photo_missing" in codes(run(CIGNA, None, member_id="122222222"))
     assert "back_photo_missing" not in codes(run(UHC, None, member_id="912345678"))
+    # a card whose payer is not recognised: the policy of the payer the client typed
+    assert "back_photo_missing" in codes(run("ID 122222222\nGroup 00699999", None, insurance_provider="Cigna"))
+    assert "back_photo_missing" not in codes(run("ID 122222222\nGroup 00699999", None, insurance_provider="UHC"))
 
 
 def test_student_resources_school_missing_or_read_from_card():
@@ -203,3 +206,127 @@ def test_needs_review_exactly_when_warning_or_error():
 def test_every_policy_row_has_a_message_and_a_severity():
     for code, rule in POLICY.items():
         assert rule.message and rule.severity in Severity, code
+
+
+@pytest.mark.parametrize("printed, first, last", [
+    ("FRANGOIS DUPONT", "François", "Dupont"),  # a cedilla read as G
+    ("ANNA MALLER", "Anna", "müller"),  # an accented capital read as another letter
+    ("FMILY SNITH-JONES", "Emily", "Smith-Jones"),  # E read as F, M as N
+    ("RICHARD SMITH- JONES", "Richard", "Smith-Jones"),  # a space read after the hyphen
+    ("ZO FOSTER", "Zoë", "Foster"),  # an accented capital dropped
+])
+def test_a_name_as_ocr_reads_it_is_not_a_mistake(printed, first, last):
+    verdict = run(f"Cigna Healthcare\nID 122222222\nName {printed}", "b", first_name=first, last_name=last)
+    assert status(verdict, "first_name") == status(verdict, "last_name") == CheckStatus.MATCH, verdict.checks
+    assert not verdict.needs_review
+
+
+def test_a_letter_that_is_no_look_alike_or_a_short_name_stays_a_typo():
+    for printed, first, last in (("JOHN TROMPSON", "John", "Thompson"), ("NIA PATEL", "Mia", "Patel")):
+        verdict = run(f"Cigna Healthcare\nID 122222222\nName {printed}", "b", first_name=first, last_name=last)
+        assert verdict.needs_review, printed
+
+
+def test_unlabelled_last_first_line_is_the_members_and_a_nickname_is_caught():
+    card = "UnitedHealthcare\nMember ID 912345678\nGroup Number 98765\nSCHMIDT, RICHARD"
+    verdict = run(card, "b", first_name="Rick", last_name="Schmidt")
+    assert status(verdict, "first_name") == CheckStatus.MISMATCH and "name_mismatch" in codes(verdict)
+    assert status(run(card, "b", first_name="Richard", last_name="Schmidt"), "first_name") == CheckStatus.MATCH
+
+
+def test_a_relatives_line_is_never_taken_for_the_patients_name():
+    card = ("UnitedHealthcare\nMember ID 912345678\nGroup Number 98765\nFATIMA KOWALSKI\nDependents\n"
+            "OLIVIA KOWALSKI 02")
+    # a dependent whose name is not printed: the subscriber shares the last name but is someone else
+    verdict = run(card, "b", first_name="Kwame", last_name="Kowalski", is_policy_holder=False,
+                  policy_holder={"first_name": "Fatima", "last_name": "Kowalski"})
+    assert status(verdict, "first_name") == CheckStatus.NOT_ON_CARD and not verdict.needs_review
+    # the policy holder whose own line is not read: a listed dependent is not them
+    lists_only = card.replace("FATIMA KOWALSKI\n", "")
+    verdict = run(lists_only, "b", first_name="Fatima", last_name="Kowalski")
+    assert status(verdict, "first_name") == CheckStatus.NOT_ON_CARD and not verdict.needs_review
+
+
+def test_a_typed_member_id_that_confirms_a_poor_photo_needs_no_retake():
+    blurry = {"front": SideQuality(card_found=True, method="outline", rotation_applied=0, card_width_px=900,
+                                   sharpness=5, glare=0, brightness=220, issues=["blurry"])}
+    card = "UnitedHealthcare\nMember ID 912345678\nGroup Number 98765"
+    unsure = run(card, "b", quality=blurry, confidence=0.2, member_id="912345687")
+    assert status(unsure, "member_id") == CheckStatus.UNREADABLE and "photo_retake" in codes(unsure)
+    confirmed = run(card, "b", quality=blurry, confidence=0.2, member_id="912345678")
+    assert status(confirmed, "member_id") == CheckStatus.MATCH
+    assert "photo_retake" not in codes(confirmed) and "photo_quality" in codes(confirmed)
+
+
+def test_school_abbreviated_is_the_same_school_and_a_caption_is_no_school():
+    verdict = run(SR + "\nPine Ridge University", "b", school_name="Pine Ridge Univ.")
+    assert status(verdict, "school_name") == CheckStatus.MATCH
+    captioned = run(SR + "\nUNIVERSITY", "b", school_name="Lakemont College")
+    assert status(captioned, "school_name") == CheckStatus.NOT_ON_CARD and not captioned.needs_review
+
+
+def test_a_name_read_poorly_is_unreadable_but_another_name_is_still_a_mismatch():
+    card = "Cigna Healthcare\nID 122222222\nName DARNETT HERNANDEZ"
+    misread = run(card, "b", confidence=0.5, first_name="Darnell", last_name="Hernández")
+    assert status(misread, "first_name") == CheckStatus.UNREADABLE and not misread.needs_review
+    nickname = run(card, "b", confidence=0.5, first_name="Dan", last_name="Hernandez")
+    assert status(nickname, "first_name") == CheckStatus.MISMATCH and nickname.needs_review
+    sure = run(card, "b", first_name="Darnell", last_name="Hernandez")  # read with confidence: a difference
+    assert status(sure, "first_name") == CheckStatus.MISMATCH
+
+
+def test_a_groups_own_dashes_may_be_left_out_but_not_moved():
+    assert status(run(SR, "b", group_number="2020451-1"), "group_number") == CheckStatus.MATCH
+    assert status(run(SR, "b", group_number="20204511"), "group_number") == CheckStatus.MATCH
+    moved = run(SR, "b", group_number="2020-45-11")
+    assert status(moved, "group_number") == CheckStatus.PROBABLE_TYPO and moved.needs_review
+    assert "punctuation out of place" in next(f.message for f in moved.flags if f.code == "group_number_typo")
+
+
+def test_a_printed_names_words_keep_their_own_confidence_and_hyphens():
+    words = [Word(text, Box(20 * i, 0, 18, 20), confidence)
+             for i, (text, confidence) in enumerate([("Ana", 0.91), ("Smah-", 0.62), ("Jones", 0.95), ("02", 0.9)])]
+    name = PrintedName.of_line(Line(tuple(words)))
+    assert name.words == ("ana", "smah-jones") and name.confidences == (0.91, 0.62)
+
+
+BLURRY = {"front": SideQuality(card_found=True, method="outline", rotation_applied=0, card_width_px=900,
+                               sharpness=5, glare=0, brightness=220, issues=["blurry"])}
+# For every flag in the policy table: a card and a form that raise it.
+RAISES = {
+    "member_id_mismatch": (UHC, dict(member_id="555000111")),
+    "member_id_typo": (UHC, dict(member_id="912345687")),
+    "member_id_unreadable": ("UnitedHealthcare\nGroup Number 98765", dict(member_id="912345678")),
+    "group_number_mismatch": (UHC, dict(group_number="44410")),
+    "group_number_typo": (UHC, dict(group_number="98756")),
+    "group_number_unreadable": ("UnitedHealthcare\nMember ID 912345678", dict(group_number="98765")),
+    "group_placeholder": (UHC, dict(group_number="XXXXXX")),
+    "typed_distractor": (UHC, dict(member_id="911-87726-04")),
+    "payer_mismatch": (UHC, dict(insurance_provider="Aetna")),
+    "payer_parent_brand": (OXFORD, dict(insurance_provider="UnitedHealthcare")),
+    "payer_unknown": (HUMANA, dict(insurance_provider="Molina")),
+    "payer_unlisted": (HUMANA, dict(insurance_provider="Humana")),
+    "payer_ambiguous": ("Aetna\nCigna\nID W123456789", dict(member_id="W123456789")),
+    "name_mismatch": (UHC, dict(first_name="Joan", last_name="Doe-Smith")),
+    "name_typo": (UHC, dict(first_name="Jane", last_name="Doe-Smyth")),
+    "date_of_birth_mismatch": (UHC + "\nDOB 01/02/1985", dict(date_of_birth="1985-02-01")),
+    "school_name_missing": (SR, dict(member_id="987654321")),
+    "school_name_from_card": (SR_WITH_SCHOOL, dict(member_id="987654321")),
+    "school_name_mismatch": (SR_WITH_SCHOOL, dict(school_name="Lakemont College")),
+    "back_photo_missing": (CIGNA, dict(member_id="122222222")),
+    "photo_retake": ("UnitedHealthcare\nGroup Number 98765", dict()),
+    "photo_quality": (UHC, dict(member_id="912345678")),
+}
+
+
+def test_every_flag_in_the_policy_table_is_raised_by_some_form():
+    assert set(RAISES) == set(POLICY)
+
+
+@pytest.mark.parametrize("code", sorted(RAISES))
+def test_flag_is_raised_with_its_severity(code):
+    card, typed = RAISES[code]
+    verdict = run(card, None if code == "back_photo_missing" else "back", quality=BLURRY, **typed)
+    raised = [f for f in verdict.flags if f.code == code]
+    assert raised and raised[0].severity == POLICY[code].severity, verdict.flags
+    assert verdict.needs_review == any(f.severity != Severity.INFO for f in verdict.flags)
