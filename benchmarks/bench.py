@@ -9,6 +9,10 @@
    payer name, "ID" and "Group". It is also timed on the warm in-process engine the pipeline uses,
    so that neither side wins by its binding alone. Target (issue 4): no slower than the baseline,
    with at least three times its whole-card accuracy.
+3. Batch throughput: `card-reader batch`'s own path (a pool of warm workers, a per-card time limit,
+   each result written to a fresh SQLite store) on the same cards with 1 worker and with all cores,
+   in a fresh process each, and the largest worker's peak memory. Targets (issue 6): at least 1.8x
+   the cards per second with 2 workers on a 2-core machine, under 400 MB per worker.
 
 This is a benchmark, not a test: it asserts nothing.
 """
@@ -179,17 +183,59 @@ def pipeline_vs_baseline(directory: Path, console: Console) -> None:
                       f"(baseline whole-card right on {base['whole']} of {n})")
 
 
+BATCH_SNIPPET = """
+import json, resource, sys, tempfile, time
+from card_reader.batch import discover_cases, process
+from card_reader.pipeline import CardReader
+from card_reader.store import ResultStore
+
+directory, workers = sys.argv[1], int(sys.argv[2])
+cases = discover_cases(directory)
+versions = CardReader().versions
+with tempfile.TemporaryDirectory() as scratch, ResultStore(f"sqlite:///{scratch}/bench.db") as store:
+    start = time.perf_counter()
+    summary = process(cases, store, versions=versions, source=directory, workers=workers, time_limit=120)
+    seconds = time.perf_counter() - start
+# the pool's workers are this process's only children: the largest one's peak resident memory
+worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+print(json.dumps({"cards": summary.read, "failed": summary.failed, "seconds": seconds, "worker_peak_mb": worker_mb}))
+"""
+
+
+def batch_throughput(directory: Path, console: Console) -> None:
+    import os
+
+    cores = os.cpu_count() or 1
+    rows = []
+    for workers in sorted({1, cores}):
+        out = subprocess.run([sys.executable, "-c", BATCH_SNIPPET, str(directory), str(workers)],
+                             capture_output=True, text=True, check=True)
+        rows.append((workers, json.loads(out.stdout.strip().splitlines()[-1])))
+    table = Table(title=f"Batch throughput on {rows[0][1]['cards']} cards (card-reader batch's path, fresh store)")
+    for column in ("workers", "cards", "failed", "seconds", "cards/s", "speed-up", "largest worker peak MB"):
+        table.add_column(column, justify="right")
+    base = rows[0][1]["cards"] / rows[0][1]["seconds"]
+    for workers, r in rows:
+        rate = r["cards"] / r["seconds"]
+        table.add_row(str(workers), str(r["cards"]), str(r["failed"]), f"{r['seconds']:.1f}", f"{rate:.2f}",
+                      f"{rate / base:.2f}x", f"{r['worker_peak_mb']:.0f}")
+    console.print(table)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("directory", type=Path)
     parser.add_argument("--skip-normalise", action="store_true")
     parser.add_argument("--normalise-only", action="store_true")
+    parser.add_argument("--batch-only", action="store_true")
     args = parser.parse_args()
     console = Console(width=150)
-    if not args.skip_normalise:
+    if not args.skip_normalise and not args.batch_only:
         normalise_12mp(args.directory, console)
-    if not args.normalise_only:
+    if not args.normalise_only and not args.batch_only:
         pipeline_vs_baseline(args.directory, console)
+    if not args.normalise_only:
+        batch_throughput(args.directory, console)
     return 0
 
 

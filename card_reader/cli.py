@@ -1,13 +1,15 @@
-"""The command line: ``card-reader inspect | batch | eval``.
+"""The command line: ``card-reader inspect | batch | review | eval``.
 
 Errors map to exit codes in one place (``CardReaderError.exit_code``): 0 ok, 2 usage, 3 bad input,
-4 configuration, 5 OCR engine, 6 processing, 1 anything else. Logging goes to stderr, masked, and is
-silenced by ``--quiet``.
+4 configuration, 5 OCR engine, 6 processing, 7 results store, 1 anything else. Logging goes to
+stderr, masked, and is silenced by ``--quiet``. What this prints on the terminal for staff (inspect,
+review) shows member IDs and names in full; log lines never do.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import logging
 import sys
@@ -21,12 +23,12 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__
-from .batch import discover_cases, run_batch
-from .errors import CardReaderError
+from .batch import discover_cases, process, run_batch
+from .errors import CardReaderError, InvalidDecision
 from .evaluate import Report, evaluate
 from .models import CardFailure, CardResult, CheckStatus, Severity
 from .pipeline import CardReader, load_submission
-from .store import JsonlStore
+from .store import DB_ENV, JsonlStore, ResultStore, StoredResult
 
 STATUS_STYLE = {
     CheckStatus.MATCH: "green", CheckStatus.MISMATCH: "bold red", CheckStatus.PROBABLE_TYPO: "yellow",
@@ -61,13 +63,39 @@ def _parser() -> argparse.ArgumentParser:
     inspect.add_argument("--typed", type=Path, help="the typed form (ClientSubmission JSON)")
     inspect.add_argument("--json", action="store_true", help="print the CardResult JSON")
     inspect.add_argument("--debug-dir", type=Path, help="write each stage as an image here")
+    inspect.add_argument("--annotate", type=Path, metavar="OUT.png",
+                         help="draw the fields read, labelled, on the straightened card")
     inspect.set_defaults(handler=_inspect)
 
-    batch = commands.add_parser("batch", help="read every card folder in DIR into a JSON-lines file")
-    batch.add_argument("directory", type=Path)
-    batch.add_argument("--out", type=Path, required=True)
+    db_help = f"results database URL (default: ${DB_ENV}, else a SQLite file in the data directory)"
+    batch = commands.add_parser("batch", help="read the cards of SOURCE into the results store, skipping "
+                                              "those already read with the same input and versions")
+    batch.add_argument("source", type=Path, help="a folder of card folders, or a .jsonl/.csv manifest")
+    batch.add_argument("--db", help=db_help)
     batch.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    batch.add_argument("--time-limit", type=float, default=120.0, metavar="SECONDS",
+                       help="stop a card that takes longer and record it as failed (default: 120)")
+    batch.add_argument("--scheduler", metavar="tcp://HOST:8786", help="run on this Dask distributed cluster")
+    batch.add_argument("--changed-only", action="store_true",
+                       help="then list the cards whose payer, IDs or review decision changed")
+    batch.add_argument("--out", type=Path, help="also write this run's results as JSON lines")
     batch.set_defaults(handler=_batch)
+
+    review = commands.add_parser("review", help="the cards that need review, and staff decisions on them")
+    review.add_argument("--db", help=db_help)
+    actions = review.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="cards awaiting review, most severe first").set_defaults(handler=_review_list)
+    show = actions.add_parser("show", help="one card's latest result and its decisions")
+    show.add_argument("card_id")
+    show.set_defaults(handler=_review_show)
+    resolve = actions.add_parser("resolve", help="record a decision (never overwrites an earlier one)")
+    resolve.add_argument("card_id")
+    how = resolve.add_mutually_exclusive_group(required=True)
+    how.add_argument("--accept", action="store_true", help="the reading and the form stand as they are")
+    how.add_argument("--correct", action="append", metavar="FIELD=VALUE", help="the right value of a field")
+    resolve.add_argument("--note", default="", help="why")
+    resolve.add_argument("--by", default=None, help="who decides (default: the login name)")
+    resolve.set_defaults(handler=_review_resolve)
 
     ev = commands.add_parser("eval", help="measure accuracy on card folders holding expected.json")
     ev.add_argument("directory", type=Path)
@@ -90,13 +118,15 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 def _inspect(args: argparse.Namespace, console: Console) -> int:
     typed = load_submission(args.typed) if args.typed else None
     result = CardReader().read(args.front, args.back, typed, case=args.front.parent.name,
-                               debug_dir=args.debug_dir)
+                               debug_dir=args.debug_dir, annotate=args.annotate)
     if args.json:
         print(result.model_dump_json(indent=2))
     else:
         _show_card(result, console)
         if args.debug_dir:
             console.print(f"stage images written to {args.debug_dir}")
+        if args.annotate:
+            console.print(f"annotated card: {args.annotate}")
     return 0
 
 
@@ -160,10 +190,101 @@ def _run(directory: Path, workers: Optional[int], console: Console, out: Optiona
 
 
 def _batch(args: argparse.Namespace, console: Console) -> int:
-    outcomes = _run(args.directory, args.workers, console, args.out)
-    failed = sum(isinstance(o, CardFailure) for o in outcomes)
-    review = sum(isinstance(o, CardResult) and o.needs_review for o in outcomes)
-    console.print(f"{len(outcomes)} cards: {review} need review, {failed} failed; results in {args.out}")
+    cases = discover_cases(args.source)
+    if not cases:
+        raise CardReaderError(f"no cards (a front.* image per card folder) in {args.source}")
+    versions = CardReader().versions
+    out = JsonlStore(args.out) if args.out else None
+    with ResultStore(args.db) as store, _progress(console) as progress:
+        task = progress.add_task("reading cards", total=len(cases))
+
+        def done(outcome) -> None:
+            if out:
+                out.write(outcome)
+            progress.advance(task)
+
+        summary = process(cases, store, versions=versions, source=str(args.source), workers=args.workers,
+                          time_limit=args.time_limit, scheduler=args.scheduler, on_outcome=done,
+                          on_skipped=lambda n: progress.update(task, completed=n))
+        changed = store.changed_since_previous(summary.run_id) if args.changed_only else None
+    if out:
+        out.close()
+    console.print(f"{len(cases)} cards: {summary.read} read ({summary.need_review} need review, "
+                  f"{summary.failed} failed), {summary.skipped} already up to date; run {summary.run_id} "
+                  f"in {store.url.split('://')[0]} store")
+    if changed is not None:
+        _show_changed(changed, console)
+    return 0
+
+
+def _show_changed(changed: list, console: Console) -> None:
+    table = Table(title=f"Changed since the previous result: {len(changed)} cards")
+    for column in ("card", "payer", "member ID", "group", "review"):
+        table.add_column(column)
+    for new, previous in changed:
+        before = previous.summary if previous else ("-",) * 4
+        after = new.summary
+        if after[0] == "failed" or before[0] == "failed":
+            table.add_row(new.card_id, f"{' '.join(map(str, before))} -> {' '.join(map(str, after))}", "", "", "")
+            continue
+        cells = [f"{b} -> {a}" if b != a else str(a) for b, a in zip(before, after)]
+        table.add_row(new.card_id, *cells)
+    console.print(table)
+
+
+def _review_list(args: argparse.Namespace, console: Console) -> int:
+    with ResultStore(args.db) as store:
+        queue = store.review_queue()
+    table = Table(title=f"Awaiting review: {len(queue)} cards")
+    for column in ("card", "severity", "payer", "flags", "read at"):
+        table.add_column(column)
+    for item in queue:
+        table.add_row(item.card_id, _severity_name(item), *_outcome_cells(item), f"{item.created_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+    return 0
+
+
+def _severity_name(item: StoredResult) -> str:
+    name, style = {3: ("failed", "bold red"), 2: ("error", "bold red"), 1: ("warning", "yellow")}.get(
+        item.severity, ("info", "cyan"))
+    return f"[{style}]{name}[/]"
+
+
+def _outcome_cells(item: StoredResult) -> tuple[str, str]:
+    if isinstance(item.outcome, CardFailure):
+        return "-", item.outcome.error
+    return item.outcome.payer.id, ", ".join(f.code for f in item.outcome.flags if f.severity != Severity.INFO)
+
+
+def _review_show(args: argparse.Namespace, console: Console) -> int:
+    with ResultStore(args.db) as store:
+        item = store.latest(args.card_id)
+        decided = store.decisions(args.card_id)
+    console.print(f"[bold]Card {escape(item.card_id)}[/], result {item.id} read {item.created_at:%Y-%m-%d %H:%M} "
+                  f"(templates {item.templates_version})")
+    if isinstance(item.outcome, CardFailure):
+        console.print(f"[bold red]failed[/] [{item.outcome.error}]: {escape(item.outcome.message)}")
+    else:
+        _show_card(item.outcome, console)
+    for d in decided:
+        what = "accepted" if d.action == "accept" else "corrected " + ", ".join(f"{k}={v}" for k, v in d.corrections.items())
+        console.print(f"decision {d.id} on result {d.result_id}: {what} by {escape(d.decided_by)} "
+                      f"at {d.decided_at:%Y-%m-%d %H:%M}" + (f": {escape(d.note)}" if d.note else ""))
+    return 0
+
+
+def _review_resolve(args: argparse.Namespace, console: Console) -> int:
+    corrections = {}
+    for item in args.correct or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise InvalidDecision(f"a correction is FIELD=VALUE, not {item.split('=')[0]!r}...")
+        corrections[name.strip()] = value.strip()
+    with ResultStore(args.db) as store:
+        decision = store.decide(args.card_id, decided_by=args.by or getpass.getuser(),
+                                action="accept" if args.accept else "correct", corrections=corrections,
+                                note=args.note)
+    console.print(f"decision {decision.id} recorded on result {decision.result_id} of card {escape(args.card_id)}")
     return 0
 
 

@@ -73,6 +73,12 @@ class ImageNotFound(InputError):
     code = "image_not_found"
 
 
+class InvalidManifest(InputError):
+    """A batch manifest line cannot be used (no card id, no front image, unreadable typed form)."""
+
+    code = "invalid_manifest"
+
+
 class InvalidSubmission(InputError):
     """The typed form is not valid JSON of the expected shape."""
 
@@ -119,6 +125,39 @@ class ProcessingError(CardReaderError):
 
     code = "processing_error"
     exit_code = 6
+
+
+class CardTimeout(ProcessingError):
+    """The card took longer than the batch's per-card time limit; its worker was stopped."""
+
+    code = "card_timeout"
+
+
+# --- Store (the results database): exit code 7 -------------------------------------------------
+class StoreError(CardReaderError):
+    """The results store could not be used."""
+
+    code = "store_error"
+    exit_code = 7
+
+
+class StoreUnreachable(StoreError):
+    """The results database could not be opened or migrated."""
+
+    code = "store_unreachable"
+
+
+class CardNotStored(StoreError):
+    """No result is stored for this card id."""
+
+    code = "card_not_stored"
+
+
+class InvalidDecision(StoreError):
+    """A review decision that cannot be recorded (no action, a correction without field=value)."""
+
+    code = "invalid_decision"
+    exit_code = 2
 
 
 def error_code(exc: BaseException) -> str:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from . import __version__
-from .errors import InvalidSubmission
+from .errors import InvalidSubmission, ProcessingError
 from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields, settle_parts,
                       settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
@@ -111,8 +111,11 @@ class CardReader:
 
     def read(self, front: ImageSource, back: Optional[ImageSource] = None,
              typed: Union[ClientSubmission, dict, None] = None, *, case: Optional[str] = None,
-             debug_dir: Optional[Path] = None) -> CardResult:
-        """Read one card (front photo, optional back photo) and check the typed form against it."""
+             debug_dir: Optional[Path] = None, annotate: Optional[Path] = None) -> CardResult:
+        """Read one card (front photo, optional back photo) and check the typed form against it.
+
+        ``debug_dir`` receives an image per stage; ``annotate`` one image of the straightened sides with
+        the fields read boxed and labelled, for staff."""
         submission = _submission(typed)
         timings: dict[str, float] = {}
         with _timed(timings, "load"):
@@ -160,6 +163,8 @@ class CardReader:
                              quality=quality, card_lines=card_lines)
         if debug_dir is not None:
             _write_debug(debug_dir, loaded, sides, extraction)
+        if annotate is not None:
+            _write_annotated(annotate, sides, extraction)
         result = CardResult(
             case=case,
             payer=PayerResult(id=payer.payer_id, name=payer.template.name, confidence=round(payer.confidence, 3),
@@ -382,12 +387,34 @@ def _write_debug(directory: Path, photos: list[tuple[str, LoadedImage]], sides: 
         for word in s.page.words():
             b = word.box
             cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (160, 160, 160), 1)
-        for name, c in extraction.fields.items():
-            if c.side == s.side:
-                b = c.box
-                cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (0, 160, 0), 2)
-                cv2.putText(canvas, name, (b.x, max(12, b.y - 4)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 120, 0), 1)
-        cv2.imwrite(str(directory / f"{s.side}_4_ocr_words.png"), canvas)
+        cv2.imwrite(str(directory / f"{s.side}_4_ocr_words.png"), _draw_fields(canvas, s.side, extraction))
+
+
+def _draw_fields(canvas: np.ndarray, side: str, extraction: Extraction) -> np.ndarray:
+    """The fields read on this side, each boxed in green and labelled with its name."""
+    scale = max(0.5, canvas.shape[1] / 1600)
+    for name, c in extraction.fields.items():
+        if c.side == side and c.box.w and c.box.h:
+            b = c.box
+            thickness = max(1, round(scale * 2))
+            cv2.rectangle(canvas, (b.x, b.y), (b.right, b.bottom), (0, 160, 0), 2)
+            (text_w, text_h), _ = cv2.getTextSize(name, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+            baseline_y = max(text_h + 2, b.y - 4)
+            cv2.rectangle(canvas, (b.x, baseline_y - text_h - 2), (b.x + text_w, baseline_y + 2), (255, 255, 255), -1)
+            cv2.putText(canvas, name, (b.x, baseline_y), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 110, 0), thickness)
+    return canvas
+
+
+def _write_annotated(path: Path, sides: list[ReadSide], extraction: Extraction) -> None:
+    """The straightened, upright sides one above the other, with the fields read drawn on them."""
+    images = [_draw_fields(rotate_clockwise(s.located.image, s.reading.rotation).copy(), s.side, extraction)
+              for s in sides]
+    width = max(image.shape[1] for image in images)
+    padded = [cv2.copyMakeBorder(image, 0, 12, 0, width - image.shape[1], cv2.BORDER_CONSTANT, value=(255, 255, 255))
+              for image in images]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not cv2.imwrite(str(path), np.vstack(padded)):
+        raise ProcessingError(f"the annotated image could not be written to {Path(path).name}")
 
 
 _DEFAULT_READER: Optional[CardReader] = None

@@ -108,22 +108,35 @@ MIN_LOOK_ALIKE_NAME = 4  # MIA and NIA are two names: in a short name a look-ali
 
 def name_read_as(typed: str, read: str) -> bool:
     """Whether ``read`` is what OCR makes of the name ``typed``: the same letters but for a few read as
-    a look-alike, or read wrongly where the typed name has an accent (OCR for English drops or mangles
-    accented capitals: MÜLLER as MALLER, ZOË as ZO). At most one such letter per four.
+    a look-alike (at most one in four), and any reading of a letter the typed name accents: OCR for
+    English drops, mangles or splits accented capitals (ZOË as ZO, MÜLLER as MALLER or MIILLER).
 
     Otherwise only substitutions: a letter added or dropped is a different spelling (ANN is not ANNE).
     """
     typed_chars = [(strip_accents(ch).upper(), strip_accents(ch) != ch) for ch in typed.strip()]
     typed_chars = [(base, accented) for base, accented in typed_chars if base.isalpha() or base == "-"]
     read_chars = [ch for ch in strip_accents(read).upper() if ch.isalpha() or ch == "-"]
-    if [base for base, accented in typed_chars if not accented] == read_chars != [b for b, _ in typed_chars]:
-        return True  # the accented letters dropped: ZOË read as ZO
-    if len(typed_chars) != len(read_chars):
-        return False
-    differences = [(base, accented, got) for (base, accented), got in zip(typed_chars, read_chars) if base != got]
-    return 0 < len(differences) <= max(1, len(read_chars) // 4) and all(
-        accented or (len(read_chars) >= MIN_LOOK_ALIKE_NAME and frozenset((base, got)) in _NAME_LOOK_ALIKES)
-        for base, accented, got in differences)
+    if read_chars == [base for base, _ in typed_chars]:
+        return False  # no difference at all: the same name, not a misreading
+    accents = [i for i, (_, accented) in enumerate(typed_chars) if accented]
+    # each accented letter read as nothing, one letter or two (at most three accents are tried)
+    for widths in itertools.product((0, 1, 2), repeat=min(len(accents), 3)):
+        variant: list[tuple[str, bool]] = []
+        for i, (base, accented) in enumerate(typed_chars):
+            width = widths[accents.index(i)] if accented and accents.index(i) < len(widths) else 1
+            variant += [(base, accented)] * width
+        if len(variant) == len(read_chars) and _look_alike_reading(variant, read_chars):
+            return True
+    return False
+
+
+def _look_alike_reading(typed_chars: list[tuple[str, bool]], read_chars: list[str]) -> bool:
+    """Letter by letter: equal, read where the typed letter is accented, or a look-alike capital (at
+    most one in four, in a name of four letters or more)."""
+    look_alikes = [(base, got) for (base, accented), got in zip(typed_chars, read_chars)
+                   if base != got and not accented]
+    return len(look_alikes) <= max(1, len(read_chars) // 4) and all(
+        len(read_chars) >= MIN_LOOK_ALIKE_NAME and frozenset(pair) in _NAME_LOOK_ALIKES for pair in look_alikes)
 
 
 _DATE_FORMATS = ("%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y-%m-%d", "%m.%d.%Y", "%b %d %Y",

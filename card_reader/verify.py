@@ -381,8 +381,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
     typed_tokens = normalise_name(" ".join(v for _, v in typed_parts)).split()
     # printed anywhere on the card, in any order: the same person
     for line in card_lines:
-        line_tokens = set(normalise_name(line.text).split())
-        if typed_tokens and all(t in line_tokens for t in typed_tokens):
+        line_spans = _spans(normalise_name(line.text).split())
+        if typed_tokens and all(_joined(t) in line_spans for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
     reading = printed[0] if printed else (_name_line(first, card_lines) or _name_line(last, holder_lines))
@@ -396,7 +396,7 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         typed_norm = normalise_name(value)
         position, confidence = read_tokens[index], reading.confidences[index]
         label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
-        if typed_norm == position or f" {typed_norm} " in f" {' '.join(read_tokens)} ":  # De la Cruz: words
+        if typed_norm == position or _joined(typed_norm) in _spans(read_tokens):
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH))
             continue
         if name_read_as(value, position):
@@ -420,6 +420,17 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
                             detail=why.lstrip(": ")))
     return checks
+
+
+def _joined(name: str) -> str:
+    return name.replace(" ", "").replace("-", "")
+
+
+def _spans(words: Sequence[str], longest: int = 3) -> set[str]:
+    """Runs of up to ``longest`` consecutive words, joined without spaces or hyphens: a name as typed
+    may be printed in words (De la Cruz) or split by OCR's spacing (NOV AK, ABE RNATHY-COLE)."""
+    return {_joined("".join(words[i:j])) for i in range(len(words))
+            for j in range(i + 1, min(len(words), i + longest) + 1)}
 
 
 def _align(typed: list[str], read: list[str]) -> list[int]:
@@ -450,7 +461,7 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line]) -> Optiona
         name = PrintedName.of_line(line)
         if 2 <= len(name.words) <= 4 and all(t.replace("-", "").isalpha() for t in name.words) \
                 and (any(_names_token(typed_name, wanted, t) for t in name.words)
-                     or f" {wanted} " in f" {' '.join(name.words)} "):
+                     or _joined(wanted) in _spans(name.words)):
             return name
     return None
 

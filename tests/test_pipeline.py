@@ -171,3 +171,13 @@ def test_debug_dir_shows_each_stage(tmp_path, reader):
             assert image is not None and image.size > 0, f"{side}_{stage}"
     outline = cv2.imread(str(tmp_path / "debug" / "front_1_photo_outline.jpg"))
     assert (outline[:, :, 2] > 200).sum() > (outline[:, :, 1] > 200).sum()  # a red outline was drawn on a dark table
+
+
+def test_annotated_card_shows_the_fields_read_on_the_straightened_sides(tmp_path, reader):
+    out = tmp_path / "annotated.png"
+    result = reader.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"), annotate=out)
+    image = cv2.imread(str(out))
+    assert image is not None and image.shape[0] > image.shape[1] * 0.9  # the two sides one above the other
+    green = (image[:, :, 1] > 140) & (image[:, :, 0] < 60) & (image[:, :, 2] < 60)
+    x, y, w, h = result.fields["member_id"].box
+    assert green[y - 2:y + h + 3, x - 2:x + w + 3].any()  # the member ID's box is drawn where it was read

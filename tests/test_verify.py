@@ -214,6 +214,9 @@ def test_every_policy_row_has_a_message_and_a_severity():
     ("FMILY SNITH-JONES", "Emily", "Smith-Jones"),  # E read as F, M as N
     ("RICHARD SMITH- JONES", "Richard", "Smith-Jones"),  # a space read after the hyphen
     ("ZO FOSTER", "Zoë", "Foster"),  # an accented capital dropped
+    ("DAVID MIILLER", "David", "Müller"),  # ... or read as two letters
+    ("THOMAS NOV AK", "Thomas", "Novak"),  # a word split by OCR's spacing
+    ("JUAN DE LA CRUZ", "Juan", "De la Cruz"),  # a surname of several words
 ])
 def test_a_name_as_ocr_reads_it_is_not_a_mistake(printed, first, last):
     verdict = run(f"Cigna Healthcare\nID 122222222\nName {printed}", "b", first_name=first, last_name=last)
