@@ -13,6 +13,10 @@
    each result written to a fresh SQLite store) on the same cards with 1 worker and with all cores,
    in a fresh process each, and the largest worker's peak memory. Targets (issue 6): at least 1.8x
    the cards per second with 2 workers on a 2-core machine, under 400 MB per worker.
+4. The HTTP service: `card-reader serve` started with 1 and with 2 workers (a fresh store each), and
+   4 concurrent clients in this process uploading every card once over loopback: p50 and p95 latency
+   per upload, cards per second, errors. Target (issue 7): p50 under 1.5 s and no errors at 4
+   concurrent clients on this 2-core machine.
 
 This is a benchmark, not a test: it asserts nothing.
 """
@@ -222,20 +226,84 @@ def batch_throughput(directory: Path, console: Console) -> None:
     console.print(table)
 
 
+def service_latency(directory: Path, console: Console, clients: int = 4) -> None:
+    import os
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    token = "bench-token-0123456789abcdef"
+    cases = discover_cases(directory)
+    uploads = []
+    for case in cases:
+        files = {"front": (Path(case.front).name, Path(case.front).read_bytes(), "application/octet-stream")}
+        if case.back:
+            files["back"] = (Path(case.back).name, Path(case.back).read_bytes(), "application/octet-stream")
+        uploads.append((files, Path(case.typed).read_text() if case.typed else "{}"))
+    table = Table(title=f"HTTP service: {len(uploads)} uploads, {clients} concurrent clients on loopback")
+    for column in ("workers", "ok", "errors", "p50 s", "p95 s", "cards/s"):
+        table.add_column(column, justify="right")
+    for workers in (1, 2):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        scratch = tempfile.mkdtemp()
+        server = subprocess.Popen([sys.executable, "-m", "card_reader.cli", "-q", "serve", "--port", str(port),
+                                   "--workers", str(workers), "--db", f"sqlite:///{scratch}/bench.db"],
+                                  env={**os.environ, "CARD_READER_API_TOKENS": token},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(600):
+                try:
+                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+
+            def upload(item):
+                files, typed = item
+                start = time.perf_counter()
+                response = httpx.post(f"{url}/v1/cards", files=files, data={"typed": typed}, timeout=120,
+                                      headers={"Authorization": f"Bearer {token}"})
+                return response.status_code, time.perf_counter() - start
+
+            started = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                answers = list(pool.map(upload, uploads))
+            wall = time.perf_counter() - started
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+        latencies = sorted(seconds for status, seconds in answers if status == 200)
+        ok = len(latencies)
+        table.add_row(str(workers), str(ok), str(len(answers) - ok),
+                      f"{statistics.median(latencies):.2f}" if latencies else "-",
+                      f"{_percentile(latencies, 95):.2f}" if latencies else "-", f"{ok / wall:.2f}")
+    console.print(table)
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("directory", type=Path)
     parser.add_argument("--skip-normalise", action="store_true")
-    parser.add_argument("--normalise-only", action="store_true")
-    parser.add_argument("--batch-only", action="store_true")
+    parser.add_argument("--only", choices=("normalise", "pipeline", "batch", "service"), action="append",
+                        help="run only these sections (default: all)")
     args = parser.parse_args()
     console = Console(width=150)
-    if not args.skip_normalise and not args.batch_only:
-        normalise_12mp(args.directory, console)
-    if not args.normalise_only and not args.batch_only:
-        pipeline_vs_baseline(args.directory, console)
-    if not args.normalise_only:
-        batch_throughput(args.directory, console)
+    wanted = set(args.only or ("normalise", "pipeline", "batch", "service"))
+    if args.skip_normalise:
+        wanted.discard("normalise")
+    sections = [("normalise", normalise_12mp), ("pipeline", pipeline_vs_baseline), ("batch", batch_throughput),
+                ("service", service_latency)]
+    for name, section in sections:
+        if name in wanted:
+            section(args.directory, console)
     return 0
 
 

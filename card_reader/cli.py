@@ -97,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--by", default=None, help="who decides (default: the login name)")
     resolve.set_defaults(handler=_review_resolve)
 
+    serve = commands.add_parser("serve", help="the HTTP service the portal calls after each upload "
+                                              "(bearer tokens from $CARD_READER_API_TOKENS)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--db", help=db_help)
+    serve.add_argument("--workers", type=int, default=None, help="OCR worker processes (default: all cores)")
+    serve.add_argument("--queue", type=int, default=4, help="uploads that may wait for a worker (default: 4)")
+    serve.add_argument("--time-limit", type=float, default=30.0, metavar="SECONDS",
+                       help="per-upload reading limit (default: 30)")
+    serve.add_argument("--max-upload-mb", type=float, default=20.0, help="per image (default: 20)")
+    serve.set_defaults(handler=_serve)
+    commands.add_parser("openapi", help="print the service's OpenAPI document").set_defaults(handler=_openapi)
+
     ev = commands.add_parser("eval", help="measure accuracy on card folders holding expected.json")
     ev.add_argument("directory", type=Path)
     ev.add_argument("--workers", type=int, default=None)
@@ -210,14 +223,46 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     if out:
         out.close()
     console.print(f"{len(cases)} cards: {summary.read} read ({summary.need_review} need review, "
-                  f"{summary.failed} failed), {summary.skipped} already up to date; run {summary.run_id} "
-                  f"in {store.url.split('://')[0]} store")
+                  f"{summary.failed} failed), {summary.skipped} already up to date; recorded as run "
+                  f"{summary.run_id} in the {store.url.split('://')[0].split('+')[0]} store")
     if changed is not None:
         _show_changed(changed, console)
     return 0
 
 
+def _service_settings(args: argparse.Namespace, tokens: tuple[str, ...]):
+    import os
+
+    from .service import ServiceSettings
+
+    return ServiceSettings(tokens=tokens, db_url=getattr(args, "db", None),
+                           workers=getattr(args, "workers", None) or os.cpu_count() or 1,
+                           queue=getattr(args, "queue", 4), time_limit=getattr(args, "time_limit", 30.0),
+                           max_upload_bytes=int(getattr(args, "max_upload_mb", 20.0) * 1_000_000))
+
+
+def _serve(args: argparse.Namespace, console: Console) -> int:
+    import uvicorn
+
+    from .service import ServiceSettings, create_app
+
+    app = create_app(_service_settings(args, ServiceSettings.tokens_from_env()))
+    # uvicorn's access log names the method, path and status only: card ids, never member IDs or images
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if args.quiet else "info")
+    return 0
+
+
+def _openapi(args: argparse.Namespace, console: Console) -> int:
+    from .service import create_app
+
+    print(json.dumps(create_app(_service_settings(args, ("x" * 16,))).openapi(), indent=2))
+    return 0
+
+
 def _show_changed(changed: list, console: Console) -> None:
+    if not changed:
+        console.print("No card's payer, IDs or review decision changed from its previous result.")
+        return
     table = Table(title=f"Changed since the previous result: {len(changed)} cards")
     for column in ("card", "payer", "member ID", "group", "review"):
         table.add_column(column)

@@ -79,6 +79,12 @@ class InvalidManifest(InputError):
     code = "invalid_manifest"
 
 
+class UnsupportedMediaType(InputError):
+    """An uploaded part's content type is not an image type the service reads."""
+
+    code = "unsupported_media_type"
+
+
 class InvalidSubmission(InputError):
     """The typed form is not valid JSON of the expected shape."""
 
@@ -131,6 +137,16 @@ class CardTimeout(ProcessingError):
     """The card took longer than the batch's per-card time limit; its worker was stopped."""
 
     code = "card_timeout"
+
+
+class ServiceBusy(ProcessingError):
+    """Every worker is busy and the upload queue is full: retry after ``retry_after`` seconds."""
+
+    code = "service_busy"
+
+    def __init__(self, message: str | None = None, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 # --- Store (the results database): exit code 7 -------------------------------------------------

@@ -200,11 +200,26 @@ class ResultStore:
             rows = db.execute(select(results).where(results.c.card_id == card_id).order_by(results.c.id))
             return [_stored(r) for r in rows]
 
+    def find(self, card_id: str) -> Optional[StoredResult]:
+        """The card's latest result, or None when it has none."""
+        with self.engine.connect() as db:
+            row = db.execute(select(results).where(results.c.card_id == card_id)
+                             .order_by(results.c.id.desc()).limit(1)).first()
+            return _stored(row) if row else None
+
     def latest(self, card_id: str) -> StoredResult:
-        history = self.history(card_id)
-        if not history:
+        found = self.find(card_id)
+        if found is None:
             raise CardNotStored(f"no result stored for card {card_id!r}")
-        return history[-1]
+        return found
+
+    def ping(self) -> None:
+        """Raise ``StoreUnreachable`` unless the database answers."""
+        try:
+            with self.engine.connect() as db:
+                db.execute(select(1))
+        except OperationalError as exc:
+            raise StoreUnreachable(f"the results store at {_masked_url(self.url)} does not answer") from exc
 
     def count(self) -> int:
         with self.engine.connect() as db:
