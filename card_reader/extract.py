@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from .ocr import Box, Line, Page, Word, text_rows
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
-from .text import (canonical_look_alikes, is_date_or_phone, normalise_identifier, parse_date, repairs, squash,
+from .text import (canonical_look_alikes, is_amount, is_date_or_phone, normalise_identifier, parse_date, repairs, squash,
                    strip_accents)
 
 log = logging.getLogger(__name__)
@@ -488,7 +488,8 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
     raw = " ".join(w.text for w in words)
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
-        if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw):
+        if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
+                or _copays(words):
             return None
         text = _identifier_text(spec, raw)
         value = normalise_identifier(text, spec.keep).strip("-/.")
@@ -610,6 +611,14 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
 
 
 PROSE_LETTERS = frozenset("abdefghijklmnqrty")  # lower-case letters unlike their capitals (not c o s u v w x z p)
+
+
+def _copays(words: list[Word]) -> bool:
+    """Dollar amounts with their labels ("$500 UC $100", "PCP $25"): a line of copays. A lone amount beside
+    digits may be OCR's "$" for an 8 or an S at an identifier's start ("$35 674040")."""
+    amounts = [i for i, w in enumerate(words) if is_amount(w.text)]
+    return len(amounts) >= 2 or any(words[j].text.strip(".,:;|").isalpha()
+                                    for i in amounts for j in (i - 1, i + 1) if 0 <= j < len(words))
 
 
 def _prose(text: str) -> bool:

@@ -41,6 +41,7 @@ TEXTURE_KERNEL = 11  # median filter (pixels on the half-size search copy) wider
 MIN_AREA_SHARE = 0.05  # a card smaller than this in the photo cannot be read anyway
 MAX_AREA_SHARE = 0.995
 MIN_OUTLINE_SCORE = 0.42
+PARTNER_SCORE_SHARE = 0.5  # a second card beside the first may score half as well: a white card on a light table
 ASPECT_TOLERANCE = 0.16  # log-aspect scale of the aspect fit: perspective stretches a card by 10-20%
 FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card itself (screenshot, tight crop)
 FRAME_TOUCH = 0.01  # of the picture's width: an outline this near its frame touches it (a printed box in a crop)
@@ -798,7 +799,7 @@ def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
     """A second card of similar size beside the best one (front and back in one picture)."""
     best_poly = best.corners.reshape(-1, 1, 2)
     for other in others:
-        if other.score < 0.6 * best.score or not 0.6 <= other.area / best.area <= 1.6:
+        if other.score < PARTNER_SCORE_SHARE * best.score or not 0.6 <= other.area / best.area <= 1.6:
             continue
         centre = tuple(float(v) for v in other.corners.mean(axis=0))
         if cv2.pointPolygonTest(best_poly, centre, False) >= 0:

@@ -142,7 +142,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             pool.join()
             store.close()
 
-    app = FastAPI(title="card-reader", version=__version__, lifespan=lifespan,
+    # no Swagger or ReDoc pages: they load their scripts from a CDN; the document itself is at /openapi.json
+    app = FastAPI(title="card-reader", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Reads US health insurance card photos and checks them against the typed intake form.")
     bearer = HTTPBearer(auto_error=False, description="a token from CARD_READER_API_TOKENS")
 

@@ -173,6 +173,14 @@ def is_date_or_phone(text: str) -> bool:
                                                      and parse_date(core) is not None)
 
 
+_AMOUNT = re.compile(r"\$(?:\d{1,3}(?:,\d{3})*|\d{4,5})(?:\.\d{2})?")
+
+
+def is_amount(text: str) -> bool:
+    """A dollar amount as cards print copays and deductibles ("$25", "$1,500", "$40.00")."""
+    return _AMOUNT.fullmatch(text.strip(" .,:;|")) is not None
+
+
 def mask(value: Optional[str]) -> str:
     """What a log line may show of a member ID, name or date of birth: only its length."""
     return f"<{len(value)} chars>" if value else "<empty>"

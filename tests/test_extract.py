@@ -235,11 +235,14 @@ def test_shape_alone_never_takes_a_phone_number_or_zip_code():
 
 
 def test_dates_phones_and_addresses_are_never_identifiers():
-    """A date of birth, a phone number or a post-office box near a lost label is no member ID."""
+    """A date of birth, a phone number, a post-office box or copays near a lost label are no member ID."""
     for brand, payer, line in (("Humana", "unknown", "09/02/1998"), ("Oxford", "oxford", "1-800-831-8357"),
-                               ("Humana", "unknown", "(866) 141-2085"), ("Anthem", "anthem", "P.O. Box 765645")):
+                               ("Humana", "unknown", "(866) 141-2085"), ("Anthem", "anthem", "P.O. Box 765645"),
+                               ("Humana", "unknown", "$500 UC $100")):
         _, e = read(f"{brand}\nMember ID\n{line}", payer=payer)
         assert value(e, "member_id") is None, line
+    _, e = read("UnitedHealthcare\nMember ID# $35 674040", payer="uhc")  # a "$" read for the 8 of 835...
+    assert value(e, "member_id") is not None
     _, e = read("Student Resources\nPolicy Number: 2020-11-1 (12)", payer="uhc_student_resources")
     assert value(e, "group_number") == "2020-11-1"  # the year first: a policy number, not a date
 

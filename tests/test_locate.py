@@ -507,3 +507,16 @@ def test_glare_measured_on_the_located_card():
     [side] = locate_cards(loaded(photo))
     assert side.method == "outline"
     assert side.glare > 0.03
+
+
+def test_a_second_card_scoring_half_as_well_is_still_the_partner():
+    """A white card on a light table shows weaker edges than its dark-printed partner beside it."""
+    from card_reader.locate import Quad, _side_by_side_partner
+
+    def quad(x, score):
+        return Quad(np.float32([[x, 100], [x + 300, 100], [x + 300, 290], [x, 290]]), score)
+
+    best = quad(50, 0.94)
+    assert _side_by_side_partner(best, [quad(500, 0.52)]) is not None
+    assert _side_by_side_partner(best, [quad(500, 0.40)]) is None  # a decoy well below the first card
+    assert _side_by_side_partner(best, [quad(120, 0.90)]) is None  # overlapping: the same card

@@ -10,7 +10,7 @@ from card_reader.extract import SidePage, extract_fields
 from card_reader.models import CheckStatus, ClientSubmission
 from card_reader.ocr import page_from_text
 from card_reader.templates import load_templates
-from card_reader.text import (LOOK_ALIKES, canonical_look_alikes, is_date_or_phone, mask, normalise_identifier,
+from card_reader.text import (LOOK_ALIKES, canonical_look_alikes, is_amount, is_date_or_phone, mask, normalise_identifier,
                               name_read_as, normalise_name, repairs, squash)
 from card_reader.verify import verify
 
@@ -107,3 +107,10 @@ def test_a_name_with_a_letter_added_or_dropped_is_never_what_ocr_made_of_it(name
     assert not name_read_as(name, name[:i] + letter + name[i:])
     assert not name_read_as(name, name[:i] + name[i + 1:])
     assert not name_read_as(name, name.lower())  # no difference at all is a match, not a misreading
+
+
+@given(st.integers(0, 99999), st.booleans())
+def test_dollar_amounts_are_told_from_identifiers(dollars, cents):
+    amount = f"${dollars:,}" + (".00" if cents else "")
+    assert is_amount(amount) and is_amount(f"${dollars}")
+    assert not is_amount(f"S{dollars:06d}") and not is_amount(f"${dollars:06d}7")

@@ -201,3 +201,14 @@ def test_fuzzing_the_api_from_its_openapi_document_finds_no_500(service):
             case.validate_response(response, checks=[not_a_server_error])
 
         call()
+
+
+def test_an_upload_past_the_time_limit_is_a_504_and_the_service_goes_on(tmp_path):
+    process, url, _ = start_service(tmp_path, "--workers", "1", "--time-limit", "0.05")
+    try:
+        response = post(url, "003_uhc_screenshot_clean")
+        assert response.status_code == 504 and response.json()["code"] == "card_timeout"
+        assert httpx.get(f"{url}/readyz").status_code == 200  # a new worker took the stopped one's place
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
