@@ -10,7 +10,7 @@ fi
 read -r version cluster _ < <(pg_lsclusters -h | head -1)
 $SUDO pg_ctlcluster "$version" "$cluster" start >&2 2>/dev/null || true   # already running is fine
 port=$(pg_lsclusters -h | awk -v v="$version" -v c="$cluster" '$1 == v && $2 == c {print $3}')
-as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi; }
+as_postgres() { (cd / && if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi); }
 for _ in $(seq 30); do as_postgres pg_isready -q -p "$port" && break; sleep 1; done
 as_postgres env PGOPTIONS="--client-min-messages=warning" psql -q -p "$port" -v ON_ERROR_STOP=1 >/dev/null <<SQL
 DROP DATABASE IF EXISTS card_reader_test;

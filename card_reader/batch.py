@@ -24,8 +24,8 @@ from typing import Callable, Iterable, Iterator, Optional, Union
 import cv2
 
 from .errors import CardReaderError, CardTimeout, ImageNotFound, InvalidManifest, error_code
-from .models import CardFailure, ClientSubmission, Versions
-from .pipeline import CardReader, load_submission
+from .models import CardFailure, Versions
+from .pipeline import CardReader, load_submission, parse_submission
 from .store import Outcome, ResultStore
 
 log = logging.getLogger(__name__)
@@ -162,12 +162,7 @@ def read_case(case: CardCase, reader: Optional[CardReader] = None) -> Outcome:
     try:
         if case.front is None:
             raise ImageNotFound("the card has no front photo")
-        if case.typed_form is not None:
-            submission = ClientSubmission.model_validate(case.typed_form)
-        elif case.typed:
-            submission = load_submission(case.typed)
-        else:
-            submission = ClientSubmission()
+        submission = load_submission(case.typed) if case.typed else parse_submission(case.typed_form)
         return reader.read(_open(case.front), _open(case.back) if case.back else None, submission, case=case.case)
     except CardReaderError as exc:
         log.warning("a card failed: %s", exc.code)

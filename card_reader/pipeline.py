@@ -116,7 +116,7 @@ class CardReader:
 
         ``debug_dir`` receives an image per stage; ``annotate`` one image of the straightened sides with
         the fields read boxed and labelled, for staff."""
-        submission = _submission(typed)
+        submission = parse_submission(typed)
         timings: dict[str, float] = {}
         with _timed(timings, "load"):
             loaded = [("front", load_image(front))] + ([("back", load_image(back))] if back is not None else [])
@@ -325,7 +325,8 @@ def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[S
     return zones
 
 
-def _submission(typed: Union[ClientSubmission, dict, None]) -> ClientSubmission:
+def parse_submission(typed: Union[ClientSubmission, dict, None]) -> ClientSubmission:
+    """The typed form, validated; ``InvalidSubmission`` names the bad fields, never their values."""
     if typed is None:
         return ClientSubmission()
     if isinstance(typed, ClientSubmission):
@@ -345,7 +346,7 @@ def load_submission(path: Union[str, Path]) -> ClientSubmission:
         raise InvalidSubmission(f"the typed form {Path(path).name} is not readable JSON") from exc
     if not isinstance(data, dict):
         raise InvalidSubmission(f"the typed form {Path(path).name} must be a JSON object")
-    return _submission(data)
+    return parse_submission(data)
 
 
 def _field_readings(extraction: Extraction, template) -> dict[str, FieldReading]:

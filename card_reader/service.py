@@ -28,7 +28,7 @@ from fastapi import Depends, FastAPI, File, Form, Header, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pebble import ProcessPool
+from pebble import ProcessExpired, ProcessPool
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,7 +38,8 @@ from .batch import _worker_reader
 from .errors import (CardNotStored, CardReaderError, CardTimeout, ConfigError, EngineError, ImageTooLarge, InputError,
                      InvalidDecision, InvalidSubmission, ServiceBusy, StoreError, StoreUnreachable,
                      UnsupportedMediaType)
-from .models import CardFailure, CardResult, ClientSubmission, Versions
+from .models import CardFailure, CardResult, Versions
+from .pipeline import parse_submission
 from .store import ResultStore
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 41
 # --- in the worker processes ------------------------------------------------------------------------
 def _read_upload(front: bytes, back: Optional[bytes], form: dict) -> Union[CardResult, CardFailure]:
     try:
-        return _worker_reader().read(front, back, ClientSubmission.model_validate(form))
+        return _worker_reader().read(front, back, parse_submission(form))
     except CardReaderError as exc:
         return CardFailure(case="upload", error=exc.code, message=str(exc))
 
@@ -240,6 +241,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
             outcome = await asyncio.wrap_future(future)
         except FutureTimeout:
             raise CardTimeout(f"reading took longer than the {settings.time_limit:.0f} s limit") from None
+        except ProcessExpired:
+            raise EngineError("the worker reading this upload stopped; the upload can be retried") from None
         finally:
             state["in_flight"] -= 1
         state["seconds_per_card"] = 0.8 * state["seconds_per_card"] + 0.2 * (time.monotonic() - started)
@@ -292,11 +295,7 @@ def _form(typed: str) -> dict:
         raise InvalidSubmission("the typed form is not JSON") from None
     if not isinstance(form, dict):
         raise InvalidSubmission("the typed form must be a JSON object")
-    try:
-        ClientSubmission.model_validate(form)
-    except ValueError as exc:
-        fields = sorted({str(e["loc"][0]) for e in getattr(exc, "errors", lambda: [])() if e.get("loc")})
-        raise InvalidSubmission(f"the typed form is not valid (fields: {', '.join(fields) or '?'})") from None
+    parse_submission(form)  # validated here, so that a bad form is a 400 before any reading
     return form
 
 

@@ -158,3 +158,12 @@ def test_the_same_batch_runs_on_a_dask_cluster(tmp_path):
         assert store.latest(cases[0].case).outcome.payer.id != ""
         again = process(cases, store, versions=versions, source="manifest", scheduler=cluster.scheduler_address)
         assert (again.read, again.skipped) == (0, 2)
+
+
+def test_a_bad_inline_form_is_a_typed_failure_of_that_card_alone(tmp_path):
+    root = card_folders(tmp_path / "cards", 1)
+    case = CardCase("bad-form", str(root / "card00" / "front.png"), typed_form={"date_of_birth": "not a date"})
+    from card_reader.batch import read_case
+
+    outcome = read_case(case, fake_reader())
+    assert isinstance(outcome, CardFailure) and outcome.error == "invalid_submission"
