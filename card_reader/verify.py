@@ -385,7 +385,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         if typed_tokens and all(_joined(t) in line_spans for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
-    reading = printed[0] if printed else (_name_line(first, card_lines) or _name_line(last, holder_lines))
+    reading = printed[0] if printed else (_name_line(first, card_lines, family=last)
+                                          or _name_line(last, holder_lines))
     if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")
@@ -447,9 +448,12 @@ def _align(typed: list[str], read: list[str]) -> list[int]:
     return list(best)
 
 
-def _name_line(typed_name: Optional[str], card_lines: Sequence[Line]) -> Optional[PrintedName]:
+def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
+               family: Optional[str] = None) -> Optional[PrintedName]:
     """An unlabelled line that reads like a person's name and holds ``typed_name``, or what OCR may
-    have made of it: where to compare, not yet a verdict.
+    have made of it: where to compare, not yet a verdict. With the ``family`` name on the line too, a
+    name the typed one begins is also this person's (EMILY for a typed Em: a short form, which the
+    comparison then calls a mismatch).
 
     The caller passes the first name, which only this person has; the last name only over lines that
     cannot be a relative's (the policy holder's, with the listed dependents taken out).
@@ -457,11 +461,15 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line]) -> Optiona
     if not typed_name:
         return None
     wanted = normalise_name(typed_name)
+    surname = normalise_name(family) if family else None
     for line in card_lines:
         name = PrintedName.of_line(line)
-        if 2 <= len(name.words) <= 4 and all(t.replace("-", "").isalpha() for t in name.words) \
-                and (any(_names_token(typed_name, wanted, t) for t in name.words)
-                     or _joined(wanted) in _spans(name.words)):
+        if not (2 <= len(name.words) <= 4 and all(t.replace("-", "").isalpha() for t in name.words)):
+            continue
+        if any(_names_token(typed_name, wanted, t) for t in name.words) or _joined(wanted) in _spans(name.words):
+            return name
+        if surname and _joined(surname) in _spans(name.words) and len(wanted) >= 2 and any(
+                t.startswith(wanted) and t != wanted for t in name.words):
             return name
     return None
 

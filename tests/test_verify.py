@@ -333,3 +333,13 @@ def test_flag_is_raised_with_its_severity(code):
     raised = [f for f in verdict.flags if f.code == code]
     assert raised and raised[0].severity == POLICY[code].severity, verdict.flags
     assert verdict.needs_review == any(f.severity != Severity.INFO for f in verdict.flags)
+
+
+def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
+    card = ("UnitedHealthcare\nMember ID 912345678\nGroup Number 98765\nRAJ BIANCHI\nDependents\n"
+            "EMILY BIANCHI 02\nCHLOE BIANCHI 03")
+    holder = {"first_name": "Raj", "last_name": "Bianchi"}
+    short = run(card, "b", first_name="Em", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
+    assert status(short, "first_name") == CheckStatus.MISMATCH and short.needs_review
+    listed = run(card, "b", first_name="Emily", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
+    assert status(listed, "first_name") == CheckStatus.MATCH and not listed.needs_review
