@@ -290,9 +290,8 @@ def _review_list(args: argparse.Namespace, console: Console) -> int:
 
 
 def _severity_name(item: StoredResult) -> str:
-    name, style = {3: ("failed", "bold red"), 2: ("error", "bold red"), 1: ("warning", "yellow")}.get(
-        item.severity, ("info", "cyan"))
-    return f"[{style}]{name}[/]"
+    style = {"failed": "bold red", "error": "bold red", "warning": "yellow"}.get(item.severity_name, "cyan")
+    return f"[{style}]{item.severity_name}[/]"
 
 
 def _outcome_cells(item: StoredResult) -> tuple[str, str]:

@@ -192,9 +192,8 @@ def create_app(settings: ServiceSettings) -> FastAPI:
 
     @app.get("/readyz", tags=["health"], responses={503: {"model": ErrorResponse}})
     async def readyz() -> dict:
-        """Tesseract and the templates loaded in the workers, and the store reachable."""
-        if "versions" not in state:
-            raise StoreUnreachable("the service is starting")
+        """Tesseract and the templates loaded in the workers (before the service answers at all), and the
+        store reachable."""
         await run_in_threadpool(state["store"].ping)
         versions: Versions = state["versions"]
         return {"status": "ready", "engine": versions.engine, "templates": versions.templates}
@@ -259,8 +258,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def review_queue() -> list[ReviewItem]:
         """Cards whose latest result needs review and has no staff decision, most severe first."""
         queue = await run_in_threadpool(state["store"].review_queue)
-        names = {3: "failed", 2: "error", 1: "warning", 0: "info"}
-        return [ReviewItem(id=item.card_id, severity=names[item.severity], read_at=item.created_at,
+        return [ReviewItem(id=item.card_id, severity=item.severity_name, read_at=item.created_at,
                            payer=None if isinstance(item.outcome, CardFailure) else item.outcome.payer.id,
                            flags=[item.outcome.error] if isinstance(item.outcome, CardFailure) else
                            [f.code for f in item.outcome.flags if f.severity.value != "info"])

@@ -79,6 +79,7 @@ decisions = Table(
 
 SEVERITY_RANK = {None: 0, Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 FAILED_RANK = 3  # a card that could not be read at all comes first in the review queue
+SEVERITY_NAMES = {0: "info", 1: "warning", 2: "error", FAILED_RANK: "failed"}
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ class StoredResult:
     needs_review: bool
     severity: int
     outcome: Outcome
+
+    @property
+    def severity_name(self) -> str:
+        return SEVERITY_NAMES[self.severity]
 
     @property
     def summary(self) -> tuple:
