@@ -113,10 +113,10 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
 
     member_check = None
     if submission.member_id is not None:
-        member_check = _check_member_id(submission.member_id, extraction, template, flags)
+        member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags)
         checks.append(member_check)
     if submission.group_number is not None:
-        checks.append(_check_group(submission.group_number, extraction, template, flags))
+        checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
     checks.extend(_check_people(submission, fields, card_lines, flags))
     if submission.date_of_birth is not None:
@@ -170,7 +170,8 @@ def _typo_reason(typed: str, read: str) -> Optional[str]:
     return None
 
 
-def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate, flags: list[Flag]) -> Check:
+def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
+                     flags: list[Flag]) -> Check:
     field_name = "member_id"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -183,6 +184,9 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
                           distractor=_label(distractor[0]), read=read or "unreadable"))
         return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} number was typed as the member ID")
+    if (read is None or reading.confidence < LOW_CONFIDENCE) and _printed_plainly(typed, field_name, template,
+                                                                                   card_lines):
+        return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if read is None:
         flags.append(flag("member_id_unreadable", field_name))
         return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
@@ -217,7 +221,8 @@ def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: C
     return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MISMATCH)
 
 
-def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, flags: list[Flag]) -> Check:
+def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
+                 flags: list[Flag]) -> Check:
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -246,6 +251,9 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, fl
         return Check(field=field_name, typed=typed, read=reading.value if reading else None,
                      status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} was typed as the group number")
+    if (reading is None or reading.confidence < LOW_CONFIDENCE) and _printed_plainly(typed, field_name, template,
+                                                                                      card_lines):
+        return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
         if not template.policies.group_often_missing:
             flags.append(flag("group_number_unreadable", field_name))
@@ -254,6 +262,47 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, fl
         return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
                      detail=f"{template.name} cards often do not print the group number")
     return _compare_identifier(field_name, typed, typed_norm, reading, flags)
+
+
+PRINTED_PLAINLY = "printed on the card as typed, read with confidence; its label was not read"
+PLAINLY_READ = 0.85  # a word read this surely is what the card prints
+LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
+
+
+def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_lines: Sequence[Line]) -> bool:
+    """The typed value read surely, word for word, after what is left of the field's label.
+
+    Where the field's label was misread (``Grea 324136`` for ``Group 324136``) the value it owned may
+    still be read plainly. The typed value must have the field's shape, be read whole (a word, or two
+    beside each other) at ``PLAINLY_READ`` confidence, follow a word nearer to one of the field's own
+    labels than to any label of the card's other numbers (``Reser: 814799`` is an Rx group's), and
+    stand on no line that names another number (Rx BIN, PCN, group or ID, payer ID, Issuer, Health
+    Plan), so a distractor typed in its place is never confirmed."""
+    spec = template.fields.get(field_name)
+    if spec is None:
+        return False
+    forms = {normalise_identifier(typed), normalise_identifier(typed, spec.keep)}
+    if not any(spec.regex.fullmatch(form) for form in forms):
+        return False
+    own = [squash(label) for label in spec.labels]
+    others = [squash(label) for other in template.fields.values() if field_name in other.distractor_for
+              for label in other.labels]
+
+    def label_like(word: str) -> bool:
+        word = squash(word)
+        best = max((fuzz.ratio(word, label) for label in own), default=0)
+        return best >= LOST_LABEL_SCORE and best > max((fuzz.ratio(word, label) for label in others), default=0)
+
+    for line in card_lines:
+        if any(label and label in squash(line.text) for label in others):
+            continue
+        words = line.words
+        for i in range(1, len(words)):
+            for run in (words[i:i + 1], words[i:i + 2]):
+                if min(w.confidence for w in run) >= PLAINLY_READ and label_like(words[i - 1].text) and \
+                        normalise_identifier("".join(w.text for w in run), spec.keep) in forms:
+                    return True
+    return False
 
 
 def _punctuation_agrees(typed: str, read: str, keep: str) -> bool:

@@ -343,3 +343,24 @@ def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
     assert status(short, "first_name") == CheckStatus.MISMATCH and short.needs_review
     listed = run(card, "b", first_name="Emily", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
     assert status(listed, "first_name") == CheckStatus.MATCH and not listed.needs_review
+
+
+def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
+    lost_label = "UnitedHealthcare\nMember ID 912345678\nGrea 324136"  # "Group" read as "Grea"
+    verdict = run(lost_label, "b", member_id="912345678", group_number="324136")
+    check = next(c for c in verdict.checks if c.field == "group_number")
+    assert check.status == CheckStatus.MATCH and "label was not read" in check.detail and not verdict.needs_review
+    # read unsurely, or not the typed value: still a question for staff
+    assert "group_number_unreadable" in codes(run(lost_label, "b", confidence=0.6, group_number="324136"))
+    assert "group_number_unreadable" in codes(run(lost_label, "b", group_number="324163"))
+
+
+def test_a_value_on_another_numbers_line_is_never_confirmed_as_typed():
+    from card_reader.verify import _printed_plainly
+
+    uhc = TEMPLATES.get("uhc")
+    lines = page_from_text("UnitedHealthcare\nRx Group 776655\nGrea 324136\nReser: 814799\n512345").lines
+    assert not _printed_plainly("776655", "group_number", uhc, lines)  # on an Rx group's line
+    assert not _printed_plainly("814799", "group_number", uhc, lines)  # after an Rx group's misread label
+    assert not _printed_plainly("512345", "group_number", uhc, lines)  # after no label at all
+    assert _printed_plainly("324136", "group_number", uhc, lines)
