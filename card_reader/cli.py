@@ -1,4 +1,4 @@
-"""The command line: ``card-reader inspect | batch | review | eval``.
+"""The command line: ``card-reader inspect | batch | review | serve | openapi | eval``.
 
 Errors map to exit codes in one place (``CardReaderError.exit_code``): 0 ok, 2 usage, 3 bad input,
 4 configuration, 5 OCR engine, 6 processing, 7 results store, 1 anything else. Logging goes to
