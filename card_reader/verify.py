@@ -29,6 +29,9 @@ LOW_CONFIDENCE = 0.45  # below this a reading cannot contradict what the client 
 # name misread: unreadable, not a mistake (a nickname or another surname differs by more)
 NAME_SURE = 0.8
 NAME_UNSURE_EDITS = 2
+# ... but a name read unsurely that shares almost nothing with the typed one (a fuzzy ratio under this:
+# SMITH-JJONES for a typed Bianchi scores 21, a misread BLANCHL 71) still contradicts it
+NAME_UNLIKE = 30
 PLACEHOLDER = "XXXXXX"
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
@@ -454,7 +457,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
                                 detail=f"the card reads {position.upper()}: letters OCR takes one for another"))
             continue
         hyphen_part = "-" in position and typed_norm in position.split("-")
-        if not hyphen_part and (confidence < LOW_CONFIDENCE or (
+        unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
+        if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
                 confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
                                 detail=f"the card's {position.upper()} was read with low confidence "

@@ -364,3 +364,11 @@ def test_a_value_on_another_numbers_line_is_never_confirmed_as_typed():
     assert not _printed_plainly("814799", "group_number", uhc, lines)  # after an Rx group's misread label
     assert not _printed_plainly("512345", "group_number", uhc, lines)  # after no label at all
     assert _printed_plainly("324136", "group_number", uhc, lines)
+
+
+def test_a_name_read_unsurely_but_nothing_like_the_typed_one_is_still_a_mismatch():
+    card = "Cigna Healthcare\nID 122222222\nName ANNA SMITH-JONES"
+    other = run(card, "b", confidence=0.4, first_name="Anna", last_name="Bianchi")
+    assert status(other, "last_name") == CheckStatus.MISMATCH and other.needs_review
+    misread = run(card.replace("SMITH-JONES", "BLANCHL"), "b", confidence=0.4, first_name="Anna", last_name="Bianchi")
+    assert status(misread, "last_name") == CheckStatus.UNREADABLE and not misread.needs_review
