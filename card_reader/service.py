@@ -40,7 +40,7 @@ from .errors import (CardNotStored, CardReaderError, CardTimeout, ConfigError, E
                      UnsupportedMediaType)
 from .models import CardFailure, CardResult, Versions
 from .pipeline import parse_submission
-from .store import ResultStore
+from .store import Decision, ResultStore
 
 log = logging.getLogger(__name__)
 
@@ -98,17 +98,6 @@ class ResolveRequest(BaseModel):
     corrections: dict[str, str] = Field(default_factory=dict, description="field -> the right value")
     note: str = Field(default="", max_length=2000)
     decided_by: str = Field(min_length=1, max_length=255)
-
-
-class DecisionResponse(BaseModel):
-    id: int
-    card_id: str
-    result_id: int
-    decided_at: datetime
-    decided_by: str
-    action: str
-    corrections: dict[str, str]
-    note: str
 
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 404, 409, 413, 415, 422, 503, 504)}
@@ -264,15 +253,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
                            [f.code for f in item.outcome.flags if f.severity.value != "info"])
                 for item in queue]
 
-    @app.post("/v1/review/{card_id}/resolve", response_model=DecisionResponse, responses=ERRORS,
+    @app.post("/v1/review/{card_id}/resolve", response_model=Decision, responses=ERRORS,
               dependencies=[Depends(authorised)])
-    async def resolve(card_id: str, decision: ResolveRequest) -> DecisionResponse:
+    async def resolve(card_id: str, decision: ResolveRequest) -> Decision:
         """Record a staff decision on the card's latest result, as ``card-reader review resolve`` does."""
-        recorded = await run_in_threadpool(lambda: state["store"].decide(
+        return await run_in_threadpool(lambda: state["store"].decide(
             card_id, decided_by=decision.decided_by, action=decision.action, corrections=decision.corrections,
             note=decision.note))
-        return DecisionResponse(card_id=card_id, **{k: getattr(recorded, k) for k in (
-            "id", "result_id", "decided_at", "decided_by", "action", "corrections", "note")})
 
     return app
 

@@ -113,7 +113,10 @@ class StoredResult:
 
 @dataclass(frozen=True)
 class Decision:
+    """A staff decision on one result of a card."""
+
     id: int
+    card_id: str
     result_id: int
     decided_at: datetime
     decided_by: str
@@ -270,13 +273,15 @@ class ResultStore:
         with self.engine.begin() as db:
             decision_id = db.execute(insert(decisions).values(**row)).inserted_primary_key[0]
         log.info("staff decision %s recorded on result %d", action, result.id)
-        return Decision(decision_id, result.id, row["decided_at"], decided_by, action, corrections or {}, note)
+        return Decision(decision_id, card_id, result.id, row["decided_at"], decided_by, action, corrections or {},
+                        note)
 
     def decisions(self, card_id: str) -> list[Decision]:
         with self.engine.connect() as db:
             rows = db.execute(select(decisions).join(results, results.c.id == decisions.c.result_id)
                               .where(results.c.card_id == card_id).order_by(decisions.c.id))
-            return [Decision(r.id, r.result_id, r.decided_at, r.decided_by, r.action, json.loads(r.corrections_json),
+            return [Decision(r.id, card_id, r.result_id, r.decided_at, r.decided_by, r.action,
+                             json.loads(r.corrections_json),
                              r.note) for r in rows]
 
 

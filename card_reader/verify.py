@@ -18,7 +18,7 @@ from rapidfuzz.distance import OSA
 from .extract import Candidate, Extraction
 from .ocr import Line
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
-from .templates import PayerMatch, PayerTemplate, TemplateSet, portal_group_value
+from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
 from .text import (canonical_look_alikes, name_read_as, normalise_identifier, normalise_name, squash,
                    strip_accents)
 
@@ -128,7 +128,7 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
 
     # the payer's policy; where the card's payer is not recognised, the policy of the payer typed
     policy_payer = template
-    if payer.payer_id == "unknown" and submission.insurance_provider:
+    if payer.payer_id == UNKNOWN_PAYER and submission.insurance_provider:
         policy_payer = templates.resolve_alias(submission.insurance_provider)[0] or template
     if policy_payer.policies.photo_required and not has_back:
         flags.append(flag("back_photo_missing", payer=policy_payer.name))
@@ -187,8 +187,7 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
                           distractor=_label(distractor[0]), read=read or "unreadable"))
         return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} number was typed as the member ID")
-    if (read is None or reading.confidence < LOW_CONFIDENCE) and _printed_plainly(typed, field_name, template,
-                                                                                   card_lines):
+    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if read is None:
         flags.append(flag("member_id_unreadable", field_name))
@@ -254,8 +253,7 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
         return Check(field=field_name, typed=typed, read=reading.value if reading else None,
                      status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} was typed as the group number")
-    if (reading is None or reading.confidence < LOW_CONFIDENCE) and _printed_plainly(typed, field_name, template,
-                                                                                      card_lines):
+    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
         if not template.policies.group_often_missing:
@@ -270,6 +268,10 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
 PRINTED_PLAINLY = "printed on the card as typed, read with confidence; its label was not read"
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
 LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
+
+
+def _unsure(reading: Optional[Candidate]) -> bool:
+    return reading is None or reading.confidence < LOW_CONFIDENCE
 
 
 def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_lines: Sequence[Line]) -> bool:
@@ -334,7 +336,7 @@ def _check_payer(typed: Optional[str], payer: PayerMatch, templates: TemplateSet
     field_name = "insurance_provider"
     meant, _ = templates.resolve_alias(typed)
     found = payer.template
-    if payer.payer_id == "unknown":
+    if payer.payer_id == UNKNOWN_PAYER:
         if meant is None and _printed_on_card(typed, card_lines):
             flags.append(flag("payer_unlisted", field_name, typed=typed))
             return [Check(field=field_name, typed=typed, read=None, status=CheckStatus.MATCH,
