@@ -9,6 +9,7 @@ are tested without Tesseract.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Optional, Protocol, Sequence, runtime_checkable
 
 import cv2
@@ -125,6 +126,12 @@ class Page:
         confs = [w.confidence for w in self.words()]
         return float(sum(confs) / len(confs)) if confs else 0.0
 
+    @cached_property
+    def rows(self) -> tuple["Line", ...]:
+        """``text_rows`` of this page, worked out once: the payer match, extraction and the checks all
+        read a side's rows, and a page never changes (new words make a new page)."""
+        return tuple(_chain_rows(self))
+
 
 @dataclass(frozen=True)
 class Orientation:
@@ -234,6 +241,11 @@ def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
 
 
 def text_rows(page: Page) -> list[Line]:
+    """Words chained left to right into text lines by geometry, not by Tesseract's layout guess."""
+    return list(page.rows)
+
+
+def _chain_rows(page: Page) -> list[Line]:
     """Words chained left to right into text lines by geometry, not by Tesseract's layout guess.
 
     A word's right neighbour is the nearest word to its right that shares most of its height, so a
