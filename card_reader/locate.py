@@ -44,6 +44,7 @@ MIN_OUTLINE_SCORE = 0.42
 PARTNER_SCORE_SHARE = 0.5  # a second card beside the first may score half as well: a white card on a light table
 ASPECT_TOLERANCE = 0.16  # log-aspect scale of the aspect fit: perspective stretches a card by 10-20%
 FRAME_ASPECT_TOLERANCE = 0.12  # a picture this close to ID-1 may be the card itself (screenshot, tight crop)
+FRAMED_CARD_SHARE = 0.12  # a picture of card proportions: a smaller outline in it is a detail of the card
 FRAME_TOUCH = 0.01  # of the picture's width: an outline this near its frame touches it (a printed box in a crop)
 COLOUR_SAMPLES = 64  # points along a side or line where colour is compared, step to step
 COLOUR_JUMP = 8.0  # Lab units between neighbouring samples that make an abrupt change
@@ -52,7 +53,11 @@ MAX_SEGMENTS = 250  # the longest line segments merged into lines
 SCORED_PROPOSALS = 30  # proposals with the most edge evidence, scored whole
 SNAPPED_PROPOSALS = 6  # the best proposals are moved onto the edges near them and scored again
 TABLE_COLOUR_DISTANCE = 12.0  # Lab units: a strip this close to the table's colour is table
+TABLE_COLOURS = 4  # colours a patterned table is clustered into (gingham: two tones and their mix)
+PATTERN_COLOUR_DISTANCE = 30.0  # Lab units between a table's colours that make it a pattern, not shading
+TABLE_COLOUR_SHARE = 0.15  # of the border's pixels: a colour this common there is one of the table's
 BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
+TABLE_STRIP_SHARE = 0.4  # a table's stripe or a shadow left out of an outline is at most this share of it
 
 
 @dataclass(frozen=True)
@@ -252,14 +257,16 @@ def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: in
 
     A band or box printed on the card yields an outline that shares sides with the card's own: the
     larger outline wins. The picture's frame stands for the card when the picture has the card's
-    proportions (a screenshot or a tight crop): then the inner outline gives way and nothing is chosen.
+    proportions (a screenshot or a tight crop) and the outline touches the frame or is a small part of
+    the picture (a panel or a logo's box on the card): then nothing is chosen.
     """
     if not quads:
         return []
     best = _card_among_nested(quads[0], quads, flat_lab)
     h, w = flat_lab.shape[:2]
     frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and _shares_side(best.corners, frame, reach=FRAME_TOUCH):
+    if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and (
+            _shares_side(best.corners, frame, reach=FRAME_TOUCH) or best.area < FRAMED_CARD_SHARE * w * h):
         return []
     if expect_sides >= 2:
         partner = _side_by_side_partner(best, [q for q in quads if q is not best])
@@ -478,10 +485,17 @@ def _cross(a: _Line, b: _Line) -> Optional[np.ndarray]:
 
 
 def contour_quads(edges: np.ndarray, search: SearchCopy) -> list[np.ndarray]:
-    """Quadrilaterals fitted to the contours of the closed edge map and of the colour mask."""
+    """Quadrilaterals fitted to the contours of the closed edge map and of the colour masks (against the
+    table's typical colour, and, on a patterned table, against each of its colours)."""
     area = edges.shape[0] * edges.shape[1]
     quads = []
-    for mask in (cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2), colour_mask(search.flat_lab)):
+    masks = [cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)]
+    border = border_colours(search.flat_lab)
+    masks.append(colour_mask(search.flat_lab, np.median(border, axis=0)[None]))
+    colours = table_colours(border)
+    if len(colours) > 1:
+        masks.append(colour_mask(search.flat_lab, colours))
+    for mask in masks:
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             if cv2.contourArea(cv2.convexHull(contour)) < MIN_AREA_SHARE * area:
@@ -492,20 +506,43 @@ def contour_quads(edges: np.ndarray, search: SearchCopy) -> list[np.ndarray]:
     return quads
 
 
-def background_distance(flat_lab: np.ndarray) -> np.ndarray:
-    """How far each pixel's colour is from the photo's border colour (the table), stretched to 0..255:
-    a card shows here whatever its colour, even where its lightness equals the table's."""
+def border_colours(flat_lab: np.ndarray) -> np.ndarray:
+    """The Lab colours of a strip along the photo's border: the table, where the card does not reach it."""
     lab = flat_lab.astype(np.float32)
-    border = np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
-                             lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
-    difference = lab - np.median(border, axis=0)
-    distance = np.sqrt(np.einsum("ijk,ijk->ij", difference, difference))
-    return np.clip(distance * (255.0 / max(distance.max(), 1.0)), 0, 255).astype(np.uint8)
+    return np.concatenate([lab[:4].reshape(-1, 3), lab[-4:].reshape(-1, 3),
+                           lab[:, :4].reshape(-1, 3), lab[:, -4:].reshape(-1, 3)])
 
 
-def colour_mask(flat_lab: np.ndarray) -> np.ndarray:
-    """Where the (texture-erased) photo differs in colour from its own border, the table; holes filled."""
-    distance = background_distance(flat_lab)
+def table_colours(border: np.ndarray, count: int = TABLE_COLOURS) -> np.ndarray:
+    """The colours of a patterned table (gingham: two tones and their mix), each common along the border;
+    one colour (the median) for a plain table, shaded or not (its clusters lie within
+    ``PATTERN_COLOUR_DISTANCE`` of one another)."""
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
+    # started from lightness quantiles, not at random: the same photo always gives the same outline
+    ranks = np.argsort(np.argsort(border[:, 0], kind="stable"), kind="stable")
+    start = (ranks * count // len(border)).astype(np.int32).reshape(-1, 1)
+    _, labels, centres = cv2.kmeans(border, count, start, criteria, 1, cv2.KMEANS_USE_INITIAL_LABELS)
+    shares = np.bincount(labels.ravel(), minlength=count) / len(labels)
+    centres = centres[shares >= TABLE_COLOUR_SHARE]
+    spread = max((float(np.linalg.norm(a - b)) for a in centres for b in centres), default=0.0)
+    return centres if spread > PATTERN_COLOUR_DISTANCE else np.median(border, axis=0)[None]
+
+
+def background_distance(flat_lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """How far each pixel's colour is from the nearest of the table's ``colours``, stretched to 0..255: a
+    card shows here whatever its colour, even where its lightness equals the table's, and on a gingham
+    or striped table, none of whose colours is its median, it differs from each."""
+    lab = flat_lab.astype(np.float32)
+    distance = np.full(lab.shape[:2], np.inf, np.float32)
+    for colour in colours:
+        difference = lab - colour
+        distance = np.minimum(distance, np.sqrt(np.einsum("ijk,ijk->ij", difference, difference)))
+    return np.clip(distance * (255.0 / max(float(distance.max()), 1.0)), 0, 255).astype(np.uint8)
+
+
+def colour_mask(flat_lab: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """Where the (texture-erased) photo differs in colour from the table's ``colours``; holes filled."""
+    distance = background_distance(flat_lab, colours)
     _, foreground = cv2.threshold(distance, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
     foreground = cv2.morphologyEx(foreground, cv2.MORPH_CLOSE, kernel, iterations=2)
@@ -730,7 +767,8 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
     A band or box printed on the card gives an outline inside the card's, sharing sides with it: the
     outline grows to the largest one around it whose extra strip is not the table's colour. A table's
     stripe or a shadow next to the card gives one around the card: the outline then shrinks to the
-    innermost one inside it whose left-out strip clearly is the table.
+    innermost one inside it whose left-out strip clearly is the table, and narrower than the card (a
+    card-shaped part of a pale card, turned across it, is not the card on a pale table).
     """
     rivals = [q for q in quads if q is not best and q.score >= 0.6 * best.score]
     current = best
@@ -740,8 +778,8 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
             current = other
             break
     for other in sorted(rivals, key=lambda q: q.area):  # the innermost outline that leaves out only table
-        if current.area >= 1.05 * other.area and _nested(current, other) and \
-                _strip_is_table(current.corners, other.corners, flat_lab):
+        if (1 - TABLE_STRIP_SHARE) * current.area <= other.area <= current.area / 1.05 and \
+                _nested(current, other) and _strip_is_table(current.corners, other.corners, flat_lab):
             return other
     return current
 

@@ -457,7 +457,8 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     engine's word boxes can miss a whole glyph at either end, so the crop reaches two letter heights
     further each way, and on along the line's ink (``_line_run``). Glyphs the crop cuts through (a
     neighbour's at either end, the line above or below reaching in) and rules or frames running through
-    it are blanked; they are found on the first two images (dark ink on white).
+    it are blanked; they are found on the first two images (dark ink on white). Where the box holds two
+    lines of ink (a label above the value read into the value's word), only the widest is read.
     """
     pad = max(2, box.h // 4)
     rows, cols = images[0].shape[:2]
@@ -465,6 +466,13 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     x0, x1 = _line_run(images[0], box)
     if box.w < 4 or box.h < 4 or x1 - x0 < 4 or y1 - y0 < 4:
         return
+    letter_height = box.h
+    lines = _ink_lines(images[0][y0:y1, x0:x1])
+    if len(lines) > 1:  # a small label above or below the value read into its box ("ID:" over the number)
+        def width(band: tuple[int, int]) -> int:
+            return int((images[0][y0 + band[0]:y0 + band[1], x0:x1] < 128).any(axis=0).sum())
+        top, bottom = max(lines, key=width)
+        y0, y1, letter_height = y0 + top, y0 + bottom, max(4, bottom - top - 6)  # less the band's margins
     ink = np.zeros((y1 - y0, x1 - x0), bool)
     for image in images[:2]:  # the binary image lost the box frames; the ink rendering still has them
         ink |= image[y0:y1, x0:x1] < 128
@@ -487,7 +495,7 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
             if (rendering, height) not in crops:
                 crop = images[rendering][y0:y1, x0:x1].copy()
                 crop[blank] = 255
-                scale = min(4.0, max(0.25, height / box.h))
+                scale = min(4.0, max(0.25, height / letter_height))
                 scaled = cv2.resize(crop, None, fx=scale, fy=scale,
                                     interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
                 crops[rendering, height] = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)

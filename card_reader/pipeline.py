@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, Optional, Sequence, Union
+from typing import Iterator, NamedTuple, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -27,16 +27,18 @@ from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box,
-                  replace_words, reread_region, rotate_clockwise, text_rows, unread_regions)
-from .prepare import ink_contrast, ink_image, prepare_for_ocr
+                  replace_words, reread_region, rotate_clockwise, text_evidence, text_rows, unread_regions)
+from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
-from .verify import verify
+from .verify import LOW_CONFIDENCE, verify
 
 log = logging.getLogger(__name__)
 
 SURE_CONFIDENCE = 0.75  # below this the first reading of a member ID or group number is read again
 REREAD_FIELDS = ("member_id", "group_number")
 ZONES_PER_FIELD = 4
+SHAKE_DIRECTIONS = (0, 45, 90, 135)  # degrees: the straight shakes a blurred side is first deblurred for
+SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried in every direction
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
@@ -64,6 +66,7 @@ class ReadSide:
     reading: UprightReading
     binary: np.ndarray  # what the first pass read (prepare_for_ocr), upright
     ink: np.ndarray  # the ink contrast as a grey image, upright (for region re-reads)
+    evidence: float  # the text the first pass read confidently (``text_evidence``), before any re-read
 
     @property
     def page(self) -> Page:
@@ -134,26 +137,16 @@ class CardReader:
         with _timed(timings, "ocr"):
             sides = [self._read_side(side, img, exif, binary, contrast)
                      for (side, img, exif), binary, contrast in zip(located, binaries, contrasts)]
-        with _timed(timings, "payer"):
-            payer = self.templates.match([s.page for s in sides])
-        with _timed(timings, "extract"):
-            extraction = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
-        if self._needs_full_pages(extraction, payer):
-            # small labels that sparse-text mode dropped beside large values: the whole sides read with layout
-            with _timed(timings, "ocr_second_pass"):
-                pages = [self.engine.recognise(s.binary, psm=FULL_PAGE_PSM) for s in sides]
-            with _timed(timings, "payer"):
-                payer = self.templates.match([s.page for s in sides] + pages)
-            with _timed(timings, "extract"):
-                extraction = combine_readings([
-                    extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides]),
-                    extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
-        unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
-        if unsure:
-            with _timed(timings, "ocr_second_pass"):
-                extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
-        with _timed(timings, "ocr_settle"):
-            extraction = self._settle(sides, extraction, payer.template)
+        payer, extraction = self._interpret(sides, timings)
+        if self._lacking(payer, extraction) and any(self._blurry(s) for s in sides):
+            # a shaken photo whose reading lacks a number: the blurred sides read again with the shake
+            # taken out, and the stronger reading of the card kept
+            with _timed(timings, "deblur"):
+                sharper = [self._deblurred(s) for s in sides]
+            if any(d is not s for d, s in zip(sharper, sides)):
+                second = self._interpret(sharper, timings)
+                if _strength(*second) > _strength(payer, extraction):
+                    sides, (payer, extraction) = sharper, second
         quality = {s.side: self._quality(s) for s in sides}
         # the engine's lines, and the rows of words by geometry: a line the engine ran on into a logo's
         # noise ("CaS ee es ALEXANDER KAUR") is a clean row of its own
@@ -176,6 +169,30 @@ class CardReader:
                  result.needs_review, sum(timings.values()))
         return result
 
+    def _interpret(self, sides: list[ReadSide], timings: dict[str, float]) -> tuple[PayerMatch, Extraction]:
+        """The payer and the fields from the sides' first reading, read again where that was unsure."""
+        with _timed(timings, "payer"):
+            payer = self.templates.match([s.page for s in sides])
+        with _timed(timings, "extract"):
+            extraction = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+        if self._needs_full_pages(extraction, payer):
+            # small labels that sparse-text mode dropped beside large values: the whole sides read with layout
+            with _timed(timings, "ocr_second_pass"):
+                pages = [self.engine.recognise(s.binary, psm=FULL_PAGE_PSM) for s in sides]
+            with _timed(timings, "payer"):
+                payer = self.templates.match([s.page for s in sides] + pages)
+            with _timed(timings, "extract"):
+                extraction = combine_readings([
+                    extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides]),
+                    extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
+        unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
+        if unsure:
+            with _timed(timings, "ocr_second_pass"):
+                extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
+        with _timed(timings, "ocr_settle"):
+            extraction = self._settle(sides, extraction, payer.template)
+        return payer, extraction
+
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
                    contrast: np.ndarray) -> ReadSide:
         """OCR one straightened side, turning it upright by what the reading says."""
@@ -186,8 +203,10 @@ class CardReader:
         page = reading.page
         for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
             # at a smaller scale where blur runs the glyphs together large, then the ink as grey where our
-            # threshold broke them (glare); the first that reads something
-            for image, height in ((upright_binary, 48), (upright_binary, 28), (ink, 36)):
+            # threshold broke them (glare), then small (a line of two type sizes that Tesseract returns
+            # nothing for once its large digits are some 35 pixels tall, and reads whole at half that);
+            # the first that reads something
+            for image, height in ((upright_binary, 48), (upright_binary, 28), (ink, 36), (upright_binary, 18)):
                 words = [w for w in reread_region(self.engine, image, box, line_height=height)
                          if w.confidence >= MIN_RECOVERED_CONFIDENCE]
                 if words:
@@ -195,7 +214,56 @@ class CardReader:
                     break
         for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
             page = replace_words(page, box, reread_region(self.engine, ink, box))
-        return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink)
+        return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink,
+                        text_evidence(reading.page))
+
+    def _lacking(self, payer: PayerMatch, extraction: Extraction) -> bool:
+        """A member ID, or a group number where the payer prints one, not read surely enough to check what
+        the client typed. (An unknown payer alone is no lack: most payers have no template.)"""
+        for name in REREAD_FIELDS:
+            found = extraction.fields.get(name)
+            if found is not None and found.confidence < LOW_CONFIDENCE:
+                return True
+            if found is None and (name == "member_id" or self._group_printed(payer.template, extraction)):
+                return True
+        return False
+
+    @staticmethod
+    def _group_printed(template: PayerTemplate, extraction: Extraction) -> bool:
+        """Whether the card should show a group number: its payer always prints one, or (a payer without a
+        template, whose cards mostly print none) its label was read."""
+        if template.policies.group_often_missing:
+            return False
+        return not template.generic or bool(extraction.zones.get("group_number"))
+
+    def _blurry(self, side: ReadSide) -> bool:
+        return side.located.sharpness < self.thresholds.min_sharpness
+
+    def _deblurred(self, side: ReadSide) -> ReadSide:
+        """The side read again with the shake taken out, if it is blurred and a shake explains it.
+
+        The shake is not measured but tried: straight shakes in four directions, then other lengths in
+        the best one, each judged by how much text the engine reads confidently on the side (the wrong
+        shake leaves ghosts that read as noise). Only a shake that reads more than the photo as it is
+        gives a new reading of the side."""
+        if not self._blurry(side):
+            return side
+        turn = side.reading.rotation
+
+        def attempt(length: int, degrees: float) -> _Deblurred:
+            image = deblur(side.located.image, motion_kernel(length, degrees))
+            contrast = ink_contrast(image)
+            binary = prepare_for_ocr(image, contrast)
+            evidence = text_evidence(self.engine.recognise(rotate_clockwise(binary, turn)))
+            log.debug("shake %d px at %.0f degrees: evidence %.0f", length, degrees, evidence)
+            return _Deblurred(evidence, image, contrast, binary, degrees)
+
+        best = max((attempt(SHAKE_LENGTHS[0], degrees) for degrees in SHAKE_DIRECTIONS), key=lambda d: d.evidence)
+        if best.evidence <= side.evidence:
+            return side
+        best = max([best, *(attempt(length, best.degrees) for length in SHAKE_LENGTHS[1:])], key=lambda d: d.evidence)
+        return self._read_side(side.side, replace(side.located, image=best.image, turns=(turn,)), side.exif_rotation,
+                               best.binary, best.contrast)
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
         """No payer, or a member ID whose label was not even read: the layout itself was missed."""
@@ -273,6 +341,24 @@ class CardReader:
                            glare=round(img.glare, 4), brightness=round(img.brightness, 1),
                            ocr_confidence=round(side.page.mean_confidence, 3),
                            outline=outline, issues=issues)
+
+
+class _Deblurred(NamedTuple):
+    """One shake taken out of a side: how much text it then reads, and the renderings the reading needs."""
+
+    evidence: float
+    image: np.ndarray
+    contrast: np.ndarray
+    binary: np.ndarray
+    degrees: float
+
+
+def _strength(payer: PayerMatch, extraction: Extraction) -> tuple[bool, int, float]:
+    """How well a reading of the card did: the payer known, the numbers read surely enough to check, and
+    how surely (the better of two readings of one card is kept)."""
+    numbers = [extraction.fields[name] for name in REREAD_FIELDS if name in extraction.fields]
+    return (payer.payer_id != UNKNOWN_PAYER, sum(c.confidence >= LOW_CONFIDENCE for c in numbers),
+            sum(c.confidence for c in numbers))
 
 
 def _describe(engine: OcrEngine) -> str:

@@ -258,6 +258,8 @@ def _joining_rows(page: Page) -> list[Line]:
 KEYWORD_MIN_SCORE = 88.0
 MARK_MIN_SCORE = 95.0  # a sub-brand mark read nearly whole ("UnitedHealthcare Community Plan" scores 88)
 ALIAS_MIN_SCORE = 86.0
+FUZZY_KEYWORD_CONFIDENCE = 0.5  # a short payer name read inexactly counts only from words read this surely
+LONG_KEYWORD = 8  # letters: a longer name read all but a letter is no accident of noise, however unsure
 
 
 def _keyword_score(keyword: str, lines) -> float:
@@ -274,11 +276,26 @@ def _keyword_score(keyword: str, lines) -> float:
             if any(squash(w.text) == wanted for w in line.words):
                 return 100.0
             continue
-        text = squash(line.text)
+        pieces = [squash(word.text) for word in line.words]
+        text = "".join(pieces)
         if len(text) < len(wanted) - 1:
             continue
-        best = max(best, fuzz.partial_ratio(wanted, text))
+        match = fuzz.partial_ratio_alignment(wanted, text)
+        if match.score < 100 and len(wanted) < LONG_KEYWORD and \
+                _read_confidence(line, pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
+            continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back)
+        best = max(best, match.score)
     return best
+
+
+def _read_confidence(line: Line, pieces: list[str], start: int, end: int) -> float:
+    """The engine's confidence in the words that hold characters ``start``..``end`` of the squashed line."""
+    offset, held = 0, []
+    for word, piece in zip(line.words, pieces):
+        if piece and offset < end and offset + len(piece) > start:
+            held.append(word.confidence)
+        offset += len(piece)
+    return sum(held) / len(held) if held else 0.0
 
 
 def load_templates(directory: Path | str = DEFAULT_TEMPLATE_DIR) -> TemplateSet:

@@ -18,9 +18,9 @@ import numpy as np
 import pytest
 
 from card_reader.load import LoadedImage
-from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SearchCopy, SideImage, deskew_by_text,
-                                find_outlines, glare, locate_cards, order_corners, polish_outline, sharpness, text_skew,
-                                upright_corners, warp_card)
+from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SearchCopy, SideImage, background_distance,
+                                border_colours, deskew_by_text, find_outlines, glare, locate_cards, order_corners,
+                                polish_outline, sharpness, table_colours, text_skew, upright_corners, warp_card)
 from card_reader.ocr import Block, Box, Line, Page, Word, read_upright, rotate_clockwise
 
 # --- synthetic card and photos -------------------------------------------------------------------
@@ -397,6 +397,47 @@ def test_printed_panel_touching_the_frame_of_a_tight_crop_is_not_the_card():
     crop = cv2.copyMakeBorder(face, 6, 6, 6, 6, cv2.BORDER_CONSTANT, value=(128, 128, 128))
     [side] = locate_cards(loaded(crop))
     assert side.method == "whole_image" and side.card_width_px == crop.shape[1]
+
+
+def test_a_small_panel_printed_on_a_screenshot_of_the_card_is_not_the_card():
+    """A screenshot of the card alone, its outline the picture's frame: a card-shaped panel printed on it,
+    away from the frame and a small part of the picture, is a detail; the whole picture is read."""
+    face = card_face(245)
+    cv2.rectangle(face, (560, 150), (700, 370), (120, 60, 20), -1)  # an upright card-shaped panel
+    [side] = locate_cards(loaded(face))
+    assert side.method == "whole_image"
+
+
+def test_panel_across_a_pale_card_on_a_pale_frame_is_not_the_card():
+    """A screenshot of a pale card with a card-shaped panel printed across its right side, on an app's pale
+    frame: the strip the panel leaves out matches the frame's colour, yet it is most of the card, so it is
+    card, not table (a table's stripe beside a card is narrower than the card)."""
+    face = card_face(250)
+    h, w = face.shape[:2]
+    cv2.rectangle(face, (int(w * 0.6), 0), (w - 1, h - 1), (225, 190, 150), -1)
+    cv2.rectangle(face, (0, 0), (w - 1, h - 1), (190, 190, 190), 3)
+    margin = 14
+    corners = np.float32([[margin, margin], [margin + w, margin], [margin + w, margin + h], [margin, margin + h]])
+    shot = composite(plain((w + 2 * margin, h + 2 * margin), 244), corners, face)
+    [side] = locate_cards(loaded(shot))
+    assert side.card_width_px >= 0.95 * FACE_W
+
+
+def test_a_card_stands_out_from_each_colour_of_a_checked_cloth():
+    """A mid-grey card on a black-and-white check has the cloth's median colour; measured against each of
+    the cloth's colours it stands out. A plain table is one colour."""
+    cloth = np.where(((np.indices((480, 640)).sum(axis=0) // 24) % 2 == 0)[..., None], 20, 235).astype(np.uint8)
+    cloth = np.repeat(cloth, 3, axis=2)
+    cloth[140:340, 170:470] = 128
+    lab = cv2.cvtColor(cloth, cv2.COLOR_BGR2LAB)
+    border = border_colours(lab)
+    card, table = (slice(160, 320), slice(190, 450)), (slice(0, 100), slice(0, 640))
+    colours = table_colours(border)
+    assert len(colours) == 2
+    for against, stands_out in ((np.median(border, axis=0)[None], False), (colours, True)):
+        distance = background_distance(lab, against).astype(float)
+        assert (distance[card].mean() > 3 * distance[table].mean()) == stands_out
+    assert len(table_colours(border_colours(cv2.cvtColor(plain((640, 480), 90), cv2.COLOR_BGR2LAB)))) == 1
 
 
 def text_scan(angle: float) -> np.ndarray:

@@ -132,3 +132,17 @@ def test_a_small_label_beside_a_large_value_is_read_apart_each_at_its_own_scale(
     engine = CropRecorder()
     reread_region(engine, image, Box(20, 290, 400, 50))
     assert len(engine.crops) == 1
+
+
+def test_a_label_read_into_the_values_box_is_left_out_of_the_value_read_again():
+    """The engine's word for a boxed value took in the small "ID:" above it: the value is read again from
+    the widest line of ink in that box only."""
+    from card_reader.ocr import read_value_box
+
+    image = glyph_row((380, 700))
+    image[20:36, 380:440] = 0  # the label: a short, small line above the value
+    engine = CropRecorder()
+    list(read_value_box([engine], [image], Box(380, 20, 320, 60)))
+    crop = engine.crops[0]
+    inked_rows = np.flatnonzero((crop < 128).any(axis=1))
+    assert 36 - 3 <= inked_rows[-1] - inked_rows[0] <= 36 + 3  # one line of glyphs scaled to 36 px, nothing above

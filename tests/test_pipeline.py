@@ -14,6 +14,7 @@ from card_reader.cli import main
 from card_reader.errors import CardReaderError, InputError
 from card_reader.models import CardResult
 from card_reader.ocr import FakeEngine, page_from_text
+from card_reader.prepare import motion_kernel
 
 FRONT = ("UnitedHealthcare     Choice Plus\nHealth Plan (80840) 911-87726-04\n"
          "Member ID: 912345678     Group Number: 98765\nMember: JANE Q DOE")
@@ -181,3 +182,40 @@ def test_annotated_card_shows_the_fields_read_on_the_straightened_sides(tmp_path
     green = (image[:, :, 1] > 140) & (image[:, :, 0] < 60) & (image[:, :, 2] < 60)
     x, y, w, h = result.fields["member_id"].box
     assert green[y - 2:y + h + 3, x - 2:x + w + 3].any()  # the member ID's box is drawn where it was read
+
+
+class LaterPagesRead(FakeEngine):
+    """Reads ``lacking`` for its first ``first`` page readings, then ``better``: stands in for an engine
+    that reads a shaken photo poorly and the same photo deblurred well."""
+
+    def __init__(self, lacking: str, better: str, first: int) -> None:
+        super().__init__([page_from_text(lacking)] * first + [page_from_text(better)])
+
+
+def shaken(path, tmp_path):
+    """The card photo smeared by a vertical shake of the camera."""
+    out = tmp_path / f"shaken_{path.name}"
+    cv2.imwrite(str(out), cv2.filter2D(cv2.imread(str(path)), -1, motion_kernel(15, 90)))
+    return out
+
+
+def test_a_shaken_photo_whose_reading_lacks_the_member_id_is_read_again_deblurred(tmp_path):
+    """The first reading (layout pass and full-page pass) lacks the member ID; the side is read again with
+    the shake taken out, and that reading, which has it, is kept. A sharp photo is never deblurred."""
+    lacking = "UnitedHealthcare\nGroup Number: 98765"
+    # page readings that lack it: the layout pass, the full-page pass, and the first shake tried
+    engine = LaterPagesRead(lacking, FRONT, first=3)
+    result = CardReader(engine=engine).read(shaken(card_photo(tmp_path / "f.png"), tmp_path))
+    assert "blurry" in result.quality["front"].issues and "deblur" in result.timings_ms
+    assert result.fields["member_id"].value == "912345678"
+
+    sharp = CardReader(engine=LaterPagesRead(lacking, FRONT, first=3)).read(card_photo(tmp_path / "s.png"))
+    assert "deblur" not in sharp.timings_ms and "member_id" not in sharp.fields
+
+
+def test_a_deblurred_reading_that_reads_no_more_is_not_kept(tmp_path):
+    lacking = "UnitedHealthcare\nGroup Number: 98765"
+    result = CardReader(engine=FakeEngine([page_from_text(lacking)])).read(
+        shaken(card_photo(tmp_path / "f.png"), tmp_path))
+    assert "deblur" in result.timings_ms and "member_id" not in result.fields
+    assert result.fields["group_number"].value == "98765"

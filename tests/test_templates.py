@@ -87,6 +87,7 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("Humana\nCall 1-800-877-2600", "unknown"),  # the same digits inside a phone number are no payer ID
     ("UR\nA UnitedHealthcare Company\nSelect Plus PPO", "unknown"),  # a sub-brand's card, its logo unread
     ("UnitedHealthcare Community Plan\nMedicaid", "uhc"),  # UnitedHealthcare's own product, no sub-brand mark
+    ("HealthKeepers POS\nIDENTIFICATION NUMBER", "anthem"),  # Anthem's Virginia brand, its logo unread
 ])
 def test_payer_recognised_sub_brand_beats_parent(text, payer):
     assert load_templates().match([page_from_text(text)]).payer_id == payer
@@ -102,6 +103,21 @@ def test_a_brand_split_into_two_engine_lines_is_still_recognised():
     page = Page(1280, 807, (line(("UnitedHealthcare", 50, 38)), line(("Student", 51, 105)),
                             line(("|", 0, 119), ("Resources", 210, 105))))
     assert load_templates().match([page]).payer_id == "uhc_student_resources"
+
+
+def test_a_payer_name_read_inexactly_counts_only_where_the_engine_was_sure_of_it():
+    """Noise on a dark, grainy back ("Ae TAS", read at 0.1-0.3) lies as near "aetna" as a name read one
+    letter off: only the confident reading names the payer."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+
+    def page(confidence: float) -> Page:
+        words = (Word("Ae", Box(50, 40, 40, 25), confidence), Word("TAS", Box(100, 40, 60, 25), confidence))
+        return Page(1280, 807, (Block((Line(words),)),))
+
+    assert load_templates().match([page(0.2)]).payer_id == "unknown"
+    assert load_templates().match([page(0.9)]).payer_id == "aetna"
+    long_name = Page(1280, 807, (Block((Line((Word("StidentResources", Box(50, 40, 300, 25), 0.17),)),)),))
+    assert load_templates().match([long_name]).payer_id == "uhc_student_resources"
 
 
 def test_two_unrelated_payers_matching_is_flagged_not_first_match():

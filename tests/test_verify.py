@@ -2,7 +2,7 @@
 
 import pytest
 
-from card_reader.extract import SidePage, extract_fields
+from card_reader.extract import Candidate, SidePage, extract_fields
 from card_reader.models import CheckStatus, ClientSubmission, Severity, SideQuality
 from card_reader.ocr import Box, Line, Word, page_from_text
 from card_reader.templates import load_templates
@@ -291,6 +291,18 @@ def test_a_printed_names_words_keep_their_own_confidence_and_hyphens():
              for i, (text, confidence) in enumerate([("Ana", 0.91), ("Smah-", 0.62), ("Jones", 0.95), ("02", 0.9)])]
     name = PrintedName.of_line(Line(tuple(words)))
     assert name.words == ("ana", "smah-jones") and name.confidences == (0.91, 0.62)
+
+
+def test_a_labelled_names_words_keep_the_confidence_they_were_read_with():
+    """The member name field as a whole was read surely, its surname alone at 0.5: one letter off there
+    is the reading's doubt, not the client's typo."""
+    words = [Word(text, Box(100 + 120 * i, 200, 110, 30), confidence)
+             for i, (text, confidence) in enumerate([("SUSAN", 0.93), ("WASHINGTOT:", 0.5)])]
+    field = Candidate("member_name", "SUSAN WASHINGTOT", "SUSAN WASHINGTOT:", 0.89, "front",
+                      Box(100, 200, 230, 30), "Member Name", "beside")
+    name = PrintedName.of_field(field, [Line(tuple(words))])
+    assert name.words == ("susan", "washingtot") and name.confidences == (0.93, 0.5)
+    assert PrintedName.of_field(field).confidences == (0.89, 0.89)  # no line read there: the field's
 
 
 BLURRY = {"front": SideQuality(card_found=True, method="outline", rotation_applied=0, card_width_px=900,

@@ -200,7 +200,7 @@ def lighting(img: np.ndarray, rng: random.Random, strength: float, low_light: bo
         off = rng.uniform(-0.15, 0.2) * width
         d = (xx - c[0]) * nx + (yy - c[1]) * ny - off
         soft = max(3.0, width * rng.uniform(0.02, 0.08))
-        mask = 1 / (1 + np.exp(-d / soft))
+        mask = 1 / (1 + np.exp(np.clip(-d / soft, -60, 60)))  # clipped: exp overflows far from the edge
         light *= 1 - rng.uniform(0.28, 0.45) * mask
         notes.append("shadow_over_card")
     if low_light:
