@@ -194,9 +194,11 @@ class CardReader:
         return payer, extraction
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
-                   contrast: np.ndarray) -> ReadSide:
-        """OCR one straightened side, turning it upright by what the reading says."""
-        reading = read_upright(self.engine, binary, turns=located.turns, vocabulary=self.templates.vocabulary)
+                   contrast: np.ndarray, reading: Optional[UprightReading] = None) -> ReadSide:
+        """OCR one straightened side, turning it upright by what the reading says (``reading``: the first
+        pass, where it was already made)."""
+        reading = reading or read_upright(self.engine, binary, turns=located.turns,
+                                          vocabulary=self.templates.vocabulary)
         turn = reading.rotation
         upright_binary = rotate_clockwise(binary, turn)
         ink = rotate_clockwise(ink_image(contrast), turn)
@@ -254,16 +256,17 @@ class CardReader:
             image = deblur(side.located.image, motion_kernel(length, degrees))
             contrast = ink_contrast(image)
             binary = prepare_for_ocr(image, contrast)
-            evidence = text_evidence(self.engine.recognise(rotate_clockwise(binary, turn)))
+            page = self.engine.recognise(rotate_clockwise(binary, turn))
+            evidence = text_evidence(page)
             log.debug("shake %d px at %.0f degrees: evidence %.0f", length, degrees, evidence)
-            return _Deblurred(evidence, image, contrast, binary, degrees)
+            return _Deblurred(evidence, page, image, contrast, binary, degrees)
 
         best = max((attempt(SHAKE_LENGTHS[0], degrees) for degrees in SHAKE_DIRECTIONS), key=lambda d: d.evidence)
         if best.evidence <= side.evidence:
             return side
         best = max([best, *(attempt(length, best.degrees) for length in SHAKE_LENGTHS[1:])], key=lambda d: d.evidence)
-        return self._read_side(side.side, replace(side.located, image=best.image, turns=(turn,)), side.exif_rotation,
-                               best.binary, best.contrast)
+        return self._read_side(side.side, replace(side.located, image=best.image), side.exif_rotation,
+                               best.binary, best.contrast, replace(side.reading, page=best.page))
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
         """No payer, or a member ID whose label was not even read: the layout itself was missed."""
@@ -344,9 +347,11 @@ class CardReader:
 
 
 class _Deblurred(NamedTuple):
-    """One shake taken out of a side: how much text it then reads, and the renderings the reading needs."""
+    """One shake taken out of a side: the page it reads and how much text that is, and the renderings the
+    side's reading needs."""
 
     evidence: float
+    page: Page
     image: np.ndarray
     contrast: np.ndarray
     binary: np.ndarray

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,6 +83,16 @@ FAILED_RANK = 3  # a card that could not be read at all comes first in the revie
 SEVERITY_NAMES = {0: "info", 1: "warning", 2: "error", FAILED_RANK: "failed"}
 
 
+class _ClosedOnExit(AbstractContextManager):
+    """A store used in a ``with`` block is closed when the block ends."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 @dataclass(frozen=True)
 class StoredResult:
     """One row of ``results``, with the outcome it holds."""
@@ -137,7 +148,7 @@ def default_url() -> str:
     return f"sqlite:///{directory / 'card-reader.db'}"
 
 
-class ResultStore:
+class ResultStore(_ClosedOnExit):
     """The results database, migrated to the newest schema when opened."""
 
     def __init__(self, url: Optional[str] = None) -> None:
@@ -154,11 +165,6 @@ class ResultStore:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "ResultStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # --- runs and results -------------------------------------------------------------------------
     def start_run(self, source: str, templates_version: str, engine_version: str) -> int:
@@ -326,7 +332,7 @@ def _masked_url(url: str) -> str:
         return url.split(":", 1)[0] + ":..."
 
 
-class JsonlStore:
+class JsonlStore(_ClosedOnExit):
     """Appends one JSON line per card and flushes it, so a killed run loses at most the card in hand."""
 
     def __init__(self, path: Path) -> None:
@@ -341,11 +347,6 @@ class JsonlStore:
     def close(self) -> None:
         self._file.close()
 
-    def __enter__(self) -> "JsonlStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def read_outcomes(path: Path) -> Iterator[Outcome]:
