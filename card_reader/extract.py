@@ -27,6 +27,7 @@ from .text import (canonical_look_alikes, is_amount, is_date_or_phone, normalise
 log = logging.getLogger(__name__)
 
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
+LONG_LABEL = 10  # letters: a label this long may carry two OCR slips ("Grow Number" for "Group Number")
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
 FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
@@ -230,7 +231,7 @@ def _label_key(text: str) -> str:
 
 def _allowed_edits(label: str) -> int:
     """OCR slips a label may carry: one letter in a short label, two in a long one."""
-    return 1 if len(label) < 12 else 2
+    return 1 if len(label) < LONG_LABEL else 2
 
 
 def _after_label(word_text: str, label_chars: int) -> str:
@@ -253,9 +254,9 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
     """Words from ``start`` that belong to one value: close together, before the next label."""
     words: list[Word] = []
     for word in row.words[start:stop]:
-        if not words and (squash(word.text) in LABEL_TAILS or word.text.endswith(":")):
+        if not words and (squash(word.text) in LABEL_TAILS or _label_end(word.text)):
             continue  # a lone ':' or '#', the "No." of "GRP No." the label list did not spell out, or the end
-            # of a label OCR garbled ("Member 10:" for "Member ID:"): a value never ends in a colon
+            # of a label OCR garbled ("Member 10:" for "Member ID:")
         if words:
             gap = word.box.x - words[-1].box.right
             if gap > 1.2 * max(words[-1].box.h, word.box.h) or _past_frame(word.text):
@@ -264,6 +265,12 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
         if _tokens(w.text for w in words) >= max_tokens:
             break
     return words
+
+
+def _label_end(text: str) -> bool:
+    """A word ending in a colon ends a label: a value never does, unless it is a number of four digits or
+    more whose last stroke blur or glare turned into one ("33391:" of 3339129 split by a glint)."""
+    return text.endswith(":") and not re.fullmatch(r"\d{4,}:", text)
 
 
 def _past_frame(text: str) -> bool:
@@ -431,7 +438,7 @@ def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: i
     """Words of a lower row that stand under the label: from the first word overlapping its span, or
     failing one, starting near it (the last letter of a name in the column to the left, printed close,
     ends short of the label and starts no value)."""
-    label_cells = {h.start for h in hits if h.row == row_index}
+    label_cells = {i for h in hits if h.row == row_index for i in range(h.start, h.end)}
     for slack in (0, hit.box.h):
         left, right = hit.box.x - slack, hit.box.right + slack
         for i, word in enumerate(row.words):
@@ -457,11 +464,15 @@ def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
 
 
 def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placement: str,
-                label_score: float = 1.0, label: Optional[str] = None) -> list[Candidate]:
+                label_score: float = 1.0, label: Optional[str] = None, frame: bool = True) -> list[Candidate]:
     """Candidates made from the first 1..n words, longest valid first; the shape decides. Words of
     prose before an identifier (the rest of a garbled label) are passed over."""
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
         words = list(itertools.dropwhile(lambda w: _prose(w.text), words))
+        if frame and len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text):
+            # a box's side read as a letter before the value ("If 3339129"): the value with it, or without
+            return (_read_words(name, spec, words, side, placement, label_score, label, frame=False)
+                    or _read_words(name, spec, words[1:], side, placement, label_score, label))
     out: list[Candidate] = []
     for n in range(len(words), 0, -1):
         chosen = words[:n]
@@ -491,22 +502,13 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
                 or _copays(words):
             return None
+        # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash
         text = _identifier_text(spec, raw)
-        value = normalise_identifier(text, spec.keep).strip("-/.")
-        if not value:
-            return None
-        if spec.person_suffix:  # the person's suffix after a dash ("912345678-01") is not part of the ID
-            dashed = re.fullmatch(rf"(.+?)\s*[-\u2010-\u2013]\s*(?:{spec.person_suffix})", text.strip())
-            if dashed:
-                for repaired, changes in repairs(normalise_identifier(dashed.group(1), spec.keep), spec.regex):
-                    return repaired, raw, changes
-        for repaired, changes in repairs(value, spec.regex):
-            return repaired, raw, changes
-        if spec.person_suffix and len(words) == 1:  # the person's suffix read glued ("260608457 01" as "26060845701")
-            glued = re.search(f"(?:{spec.person_suffix})$", value)
-            if glued and glued.start() > 0:
-                for repaired, changes in repairs(value[:glued.start()], spec.regex):
-                    return repaired, raw, changes + 1
+        readings = ([COLON_IN_DIGITS.sub("-", text)] if "-" in spec.keep else []) + [COLON_IN_DIGITS.sub("", text)]
+        for reading in dict.fromkeys(readings):
+            parsed = _parse_identifier(spec, reading, glued_suffix=len(words) == 1)
+            if parsed:
+                return parsed[0], raw, parsed[1]
         return None
     if spec.type == FieldType.PERSON_NAME:
         value = _person_name(raw)
@@ -526,6 +528,29 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         tokens.append(token)
     value = " ".join(tokens).strip(" :,;")
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
+
+
+COLON_IN_DIGITS = re.compile(r"(?<=\d):\s*(?=\d)")
+
+
+def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Optional[tuple[str, int]]:
+    """The identifier ``text`` spells under the field's shape, and the look-alikes repaired to fit it."""
+    value = normalise_identifier(text, spec.keep).strip("-/.")
+    if not value:
+        return None
+    if spec.person_suffix:  # the person's suffix after a dash ("912345678-01") is not part of the ID
+        dashed = re.fullmatch(rf"(.+?)\s*[-\u2010-\u2013]\s*(?:{spec.person_suffix})", text.strip())
+        if dashed:
+            for repaired, changes in repairs(normalise_identifier(dashed.group(1), spec.keep), spec.regex):
+                return repaired, changes
+    for repaired, changes in repairs(value, spec.regex):
+        return repaired, changes
+    if spec.person_suffix and glued_suffix:  # the person's suffix read glued ("260608457 01" as "26060845701")
+        glued = re.search(f"(?:{spec.person_suffix})$", value)
+        if glued and glued.start() > 0:
+            for repaired, changes in repairs(value[:glued.start()], spec.regex):
+                return repaired, changes + 1
+    return None
 
 
 def _person_name(raw: str) -> Optional[str]:
@@ -596,20 +621,47 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
                                                                 * PLACEMENT_FACTOR["shape"], 3),
                                          side, Box.enclosing([w.box for w in phrase]), None, "shape"))
             continue
-        for i, word in enumerate(row.words):
-            # printed as one solid token: a phone number, a ZIP+4 or a dated range is not an ID
-            text = _identifier_text(spec, word.text)
-            if (r, i) in owned or not _solid(text, spec.keep):
-                continue
-            value = normalise_identifier(text, spec.keep)
-            for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
-                out.append(Candidate(name, repaired, word.text,
-                                     round(word.confidence * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes, 3),
-                                     side, word.box, None, "shape", changes, PLACEMENT_FACTOR["shape"]))
-                break
+        for i in range(len(row.words)):
+            # printed as one solid token (a phone number, a ZIP+4 or a dated range is not an ID), or split
+            # by OCR at one of the value's own dashes ("660447 -427-44219"): the longest run that fits
+            joined = _joined_at_keep(row, i, spec)
+            for words in (joined[:n] for n in range(len(joined), 0, -1)):
+                found = _shaped(name, spec, words, side)
+                if found and not any((r, i + k) in owned for k in range(len(words))):
+                    out.append(found)
+                    break
     return out
 
 
+def _shaped(name: str, spec: FieldSpec, words: list[Word], side: str) -> Optional[Candidate]:
+    """The value these words spell together, if solid and of the field's shape (repaired at most twice)."""
+    text = _identifier_text(spec, "".join(w.text for w in words))
+    if not _solid(text, spec.keep):
+        return None
+    value = normalise_identifier(text, spec.keep)
+    for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
+        confidence = min(w.confidence for w in words) * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes
+        return Candidate(name, repaired, " ".join(w.text for w in words), round(confidence, 3), side,
+                         Box.enclosing([w.box for w in words]), None, "shape", changes, PLACEMENT_FACTOR["shape"])
+    return None
+
+
+def _joined_at_keep(row: Line, start: int, spec: FieldSpec) -> list[Word]:
+    """The word at ``start`` and those after it, close beside it, that OCR split off a value holding a
+    character the value keeps: at that character (a dash ending one word or starting the next), or past
+    it ("76-443 144", a blurred digit read as a space)."""
+    words = [row.words[start]]
+    for word in row.words[start + 1:]:
+        previous = words[-1]
+        near = word.box.x - previous.box.right <= 1.2 * max(previous.box.h, word.box.h)
+        kept = any(ch in spec.keep for w in (*words, word) for ch in w.text)
+        if not (spec.keep and near and kept) or _tokens(w.text for w in (*words, word)) > spec.max_tokens:
+            break
+        words.append(word)
+    return words
+
+
+FRAME_REMNANT = re.compile(r"[|!\[\]{}()Iilf]{1,2}")  # the side of a printed box read as a letter or two
 PROSE_LETTERS = frozenset("abdefghijklmnqrty")  # lower-case letters unlike their capitals (not c o s u v w x z p)
 
 
@@ -685,10 +737,11 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
     names = dict.fromkeys(name for reading in readings for name in reading.fields)
     for name in names:
         votes: dict[str, list[Candidate]] = {}
-        wholes = [r.fields[name] for r in readings if name in r.fields and r.fields[name].placement == "composed"]
+        read = [r.fields[name] for r in readings if name in r.fields]
+        wholes = [c for c in read if c.placement == "composed"]
         for reading in readings:
             if name in reading.fields:
-                found = _as_whole(reading.fields[name], wholes)
+                found = _read_on(_as_whole(reading.fields[name], wholes), read)
                 votes.setdefault(found.value, []).append(found)
         weight = {value: sum(c.confidence for c in found) for value, found in votes.items()}
         ranked = sorted(votes, key=lambda value: -weight[value])
@@ -724,6 +777,17 @@ def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:
         if whole.value != candidate.value and len(part) >= len(whole.value) // 2 \
                 and canonical_look_alikes(whole.value).endswith(part):
             return replace(whole, confidence=candidate.confidence)
+    return candidate
+
+
+def _read_on(candidate: Candidate, others: list[Candidate]) -> Candidate:
+    """A reading that stopped at the value's own punctuation (262584 of 262584-412-89332, the rest lost
+    to glare) votes for the value another reading read on past it, whole."""
+    value = candidate.value
+    for other in others:
+        if len(other.value) > len(value) + 1 and other.value.startswith(value) \
+                and not other.value[len(value)].isalnum():
+            return replace(other, confidence=candidate.confidence)
     return candidate
 
 

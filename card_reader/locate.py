@@ -640,10 +640,12 @@ def outline_score(corners: np.ndarray, support: np.ndarray, lab: np.ndarray, *, 
     to perspective, and a larger share of the photo is more likely the card than a detail on it.
     """
     corners = order_corners(corners)
-    image_area = support.shape[0] * support.shape[1]
-    share = cv2.contourArea(corners) / image_area
+    h, w = support.shape
+    share = cv2.contourArea(corners) / (h * w)
     if not MIN_AREA_SHARE <= share <= MAX_AREA_SHARE or not cv2.isContourConvex(corners.reshape(-1, 1, 2)):
         return 0.0
+    if not ((corners >= -BORDER_MARGIN) & (corners <= np.float32([w, h]) + BORDER_MARGIN)).all():
+        return 0.0  # a corner off the picture: the card is not whole in it, or the outline is no card's
     if not all(55 <= _angle(corners[i - 1], corners[i], corners[(i + 1) % 4]) <= 125 for i in range(4)):
         return 0.0
     sides = [_hits(_side_points(corners[i], corners[(i + 1) % 4]), support).mean() for i in range(4)]

@@ -340,6 +340,34 @@ def unread_regions(binary: np.ndarray, page: Page, *, min_height: int = 10) -> l
     return [r.padded(r.h // 4) for r in regions]
 
 
+def split_stacked(engine: OcrEngine, binary: np.ndarray, page: Page, *, min_confidence: float) -> Page:
+    """The page with each word whose box holds more than one line of ink split: the engine read a small
+    label into the value under it ("Grp" above "955482" as one word), and the label was lost. The word
+    keeps its text on the widest line of ink, its box shrunk to that line; the other lines are read
+    again, and their words read surely added."""
+    shrunk: dict[int, Word] = {}
+    recovered: list[Word] = []
+    for word in page.words():
+        b = word.box
+        crop = binary[max(0, b.y):max(0, b.bottom), max(0, b.x):max(0, b.right)]
+        if sum(ch.isalnum() for ch in word.text) < 2 or not crop.size:
+            continue
+        bands = _ink_lines(crop)
+        if len(bands) < 2:
+            continue
+        widest = max(bands, key=lambda band: int((crop[band[0]:band[1]] < 128).any(axis=0).sum()))
+        shrunk[id(word)] = Word(word.text, Box(b.x, b.y + widest[0], b.w, widest[1] - widest[0]), word.confidence)
+        for top, bottom in bands:
+            if (top, bottom) != widest:
+                recovered += [w for w in reread_region(engine, binary, Box(b.x, b.y + top, b.w, bottom - top))
+                              if w.confidence >= min_confidence]
+    if not shrunk:
+        return page
+    blocks = tuple(Block(tuple(Line(tuple(shrunk.get(id(w), w) for w in line.words)) for line in block.lines))
+                   for block in page.blocks)
+    return add_words(Page(page.width, page.height, blocks), recovered)
+
+
 def add_words(page: Page, words: Sequence[Word]) -> Page:
     """The page with more words, as a block of their own."""
     if not words:
@@ -374,6 +402,22 @@ def reread_region(engine: OcrEngine, image: np.ndarray, box: Box, *, line_height
             words += _read_line(engine, image, Box(x0 + left, y0 + top + upper, right - left, lower - upper),
                                 line_height)
     return words
+
+
+def reread_dropped_line(engine: OcrEngine, renderings: Sequence[tuple[np.ndarray, int]], box: Box, *,
+                        min_confidence: float) -> list[Word]:
+    """A line the first reading dropped, read in each (image, letter height) rendering in turn until one
+    reads all of it surely; the words read surely by the rendering that read most. A small label read
+    surely beside a value read as noise is not the line read: the next rendering may read both."""
+    best: list[Word] = []
+    for image, height in renderings:
+        words = reread_region(engine, image, box, line_height=height)
+        sure = [w for w in words if w.confidence >= min_confidence]
+        if _read_text(sure) > _read_text(best):
+            best = sure
+        if sure and len(sure) == len(words):
+            break
+    return best
 
 
 def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, int]]:

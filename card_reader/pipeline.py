@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -26,8 +27,9 @@ from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, e
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box,
-                  replace_words, reread_region, rotate_clockwise, text_evidence, text_rows, unread_regions)
+from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
+                  reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence, text_rows,
+                  unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .verify import LOW_CONFIDENCE, verify
@@ -42,6 +44,7 @@ SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried i
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
+LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
 
 
@@ -203,17 +206,15 @@ class CardReader:
         upright_binary = rotate_clockwise(binary, turn)
         ink = rotate_clockwise(ink_image(contrast), turn)
         page = reading.page
-        for box in unread_regions(upright_binary, page):  # lines the layout analysis dropped
-            # at a smaller scale where blur runs the glyphs together large, then the ink as grey where our
-            # threshold broke them (glare), then small (a line of two type sizes that Tesseract returns
-            # nothing for once its large digits are some 35 pixels tall, and reads whole at half that);
-            # the first that reads something
-            for image, height in ((upright_binary, 48), (upright_binary, 28), (ink, 36), (upright_binary, 18)):
-                words = [w for w in reread_region(self.engine, image, box, line_height=height)
-                         if w.confidence >= MIN_RECOVERED_CONFIDENCE]
-                if words:
-                    page = add_words(page, words)
-                    break
+        # lines the layout analysis dropped: at a smaller scale where blur runs the glyphs together large,
+        # then the ink as grey where our threshold broke them (glare), then small (a line of two type
+        # sizes that Tesseract returns nothing for once its large digits are some 35 pixels tall, and
+        # reads whole at half that)
+        renderings = ((upright_binary, 48), (upright_binary, 28), (ink, 36), (upright_binary, 18))
+        for box in unread_regions(upright_binary, page):
+            page = add_words(page, reread_dropped_line(self.engine, renderings, box,
+                                                       min_confidence=MIN_RECOVERED_CONFIDENCE))
+        page = split_stacked(self.engine, upright_binary, page, min_confidence=MIN_RECOVERED_CONFIDENCE)
         for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
             page = replace_words(page, box, reread_region(self.engine, ink, box))
         return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink,
@@ -269,9 +270,12 @@ class CardReader:
                                best.binary, best.contrast, replace(side.reading, page=best.page))
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
-        """No payer, or a member ID whose label was not even read: the layout itself was missed."""
-        return payer.payer_id == UNKNOWN_PAYER or ("member_id" not in extraction.fields
-                                                   and "member_id" not in extraction.zones)
+        """No payer, or a member ID (or a group number the card prints) whose label was not even read:
+        the layout itself was missed."""
+        def unlabelled(name: str) -> bool:
+            return name not in extraction.fields and name not in extraction.zones
+        return payer.payer_id == UNKNOWN_PAYER or unlabelled("member_id") or (
+            unlabelled("group_number") and self._group_printed(payer.template, extraction))
 
     def _reread(self, sides: list[ReadSide], zones: list[Zone], template: PayerTemplate) -> list[Extraction]:
         """The zones read again, in two other renderings than the first pass read (the ink as grey, left to
@@ -372,12 +376,16 @@ def _describe(engine: OcrEngine) -> str:
 
 
 def _doubtful_lines(page: Page) -> list[Box]:
-    """The lines of text (three letters or more) read with least confidence, worst first."""
+    """The lines of text (three letters or more, or two in large type: a logo, "UMR" read as "UR") read
+    with least confidence, worst first."""
+    rows = text_rows(page)
+    heights = [w.box.h for row in rows for w in row.words]
+    large = LOGO_HEIGHT * statistics.median(heights) if heights else 0
     doubtful = []
-    for row in text_rows(page):
+    for row in rows:
         letters = sum(ch.isalnum() for w in row.words for ch in w.text)
         confidence = sum(w.confidence for w in row.words) / len(row.words)
-        if letters >= 3 and confidence < DOUBTFUL_LINE_CONFIDENCE:
+        if (letters >= 3 or (letters == 2 and row.box.h >= large)) and confidence < DOUBTFUL_LINE_CONFIDENCE:
             doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
     return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
 

@@ -548,3 +548,59 @@ def test_dependents_listed_under_their_label_are_read_one_per_line_with_their_su
     _, e = read("Cigna\nCovered Members:\nKATHERINE KOWALSKI 02\nwww.cigna.com", payer="cigna")
     assert value(e, "dependents") == "KATHERINE KOWALSKI 02"
     assert value(e, "member_name") is None  # "Members" is the list's label, not the member's
+
+
+def test_a_group_split_at_its_dashes_is_found_by_its_shape_when_its_label_was_lost():
+    """"GROUP" read as "GREY": Aetna's 866081-030-00001 shape, read as two words split at a dash, is the group."""
+    _, e = read("aetna\nMember ID\nW123456789\nGREY\n660447 -427-44219", payer="aetna")
+    assert value(e, "group_number") == "660447-427-44219"
+    _, e = read("aetna\nMember ID\nW123456789\nGREY\n660447 427 44219", payer="aetna")
+    assert value(e, "group_number") is None  # three numbers apart are not one dashed value
+    _, e = read("UMR\nMember ID 123456789\ngeours 76-443 144", payer="umr")
+    assert value(e, "group_number") == "76-443144"  # a blurred digit read as a space, past the dash
+
+
+def test_a_box_side_and_a_glint_do_not_hide_the_number_under_its_label():
+    """A printed box's side read as "If" before the number, and a glint that split it and turned its last
+    stroke into a colon ("33391: 29" for 3339129): the number is still the group."""
+    _, e = read("Cigna Healthcare\nMember ID     Group\nU64113310     If 33391: 29", payer="cigna")
+    assert value(e, "group_number") == "3339129"
+    _, e = read("Cigna Healthcare\nMember 10:  U64113310", payer="cigna")
+    assert value(e, "member_id") == "U64113310"  # a short number ending in a colon still ends a garbled label
+
+
+def test_a_label_under_a_label_is_no_value():
+    """"Payer ID" over "Rx BIN 610603", the word ID of the payer's label read alone: the Rx BIN's label
+    starts no member ID."""
+    _, e = read("Anthem Blue Cross\n   ID\nRx BIN 610603", payer="anthem")
+    assert "member_id" not in e.fields or not e.fields["member_id"].value.startswith("BIN")
+
+
+def test_a_long_label_with_two_slips_still_labels_its_value():
+    """"Group Number" read as "Grow Number": a label of ten letters or more may carry two slips."""
+    _, e = read("Oxford Health Plans\nMember ID 912345678\nGrow Number 4557016", payer="oxford")
+    assert value(e, "group_number") == "4557016"
+    _, e = read("Oxford Health Plans\nMember ID 912345678\nGrow 4557016", payer="oxford")
+    assert value(e, "group_number") is None  # a short label two letters off is another word
+
+
+def test_a_colon_between_digits_is_a_broken_glyph_or_the_values_dash():
+    _, e = read("aetna\nMember ID W123456789\nGROUP # 262584: 412-89332", payer="aetna")
+    assert value(e, "group_number") == "262584-412-89332"
+    _, e = read("UMR\nMember ID 196328415\nGroup 76-2:2:7918", payer="umr")
+    assert value(e, "group_number") == "76-227918"  # broken glyphs inside, not dashes
+
+
+def test_a_re_read_that_stopped_at_the_dash_votes_for_the_value_read_on_past_it():
+    """Glare hid all but "262584" of 262584-412-89332 in two readings, read more surely than the one that
+    read it whole: they are readings of the whole, not a rival six-digit group."""
+    from dataclasses import replace
+
+    from card_reader.extract import Extraction, combine_readings
+
+    _, e = read("aetna\nMember ID W123456789\nGroup 262584-412-89332", payer="aetna")
+    whole = replace(e.fields["group_number"], confidence=0.17)
+    cut = replace(whole, value="262584", confidence=0.41)
+    combined = combine_readings([Extraction({"group_number": cut}), Extraction({"group_number": whole}),
+                                 Extraction({"group_number": cut})])
+    assert combined.fields["group_number"].value == "262584-412-89332"

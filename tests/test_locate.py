@@ -561,3 +561,17 @@ def test_a_second_card_scoring_half_as_well_is_still_the_partner():
     assert _side_by_side_partner(best, [quad(500, 0.52)]) is not None
     assert _side_by_side_partner(best, [quad(500, 0.40)]) is None  # a decoy well below the first card
     assert _side_by_side_partner(best, [quad(120, 0.90)]) is None  # overlapping: the same card
+
+
+def test_an_outline_with_a_corner_off_the_picture_is_no_card():
+    """A proposal run out over the table past the picture's edge (its sides on the table's grain) is no
+    card's outline: the card in the photo is whole."""
+    from card_reader.locate import outline_score
+
+    support = np.full((480, 640), 255, np.uint8)  # edge evidence everywhere: only the geometry decides
+    lab = np.zeros((480, 640, 3), np.float32)
+    inside = np.float32([[100, 100], [440, 100], [440, 314], [100, 314]])
+    assert outline_score(inside, support, lab) > 0.5
+    off = inside.copy()
+    off[3] = (-20, 330)
+    assert outline_score(off, support, lab) == 0.0

@@ -146,3 +146,45 @@ def test_a_label_read_into_the_values_box_is_left_out_of_the_value_read_again():
     crop = engine.crops[0]
     inked_rows = np.flatnonzero((crop < 128).any(axis=1))
     assert 36 - 3 <= inked_rows[-1] - inked_rows[0] <= 36 + 3  # one line of glyphs scaled to 36 px, nothing above
+
+
+def test_a_dropped_line_is_read_in_the_rendering_that_reads_it_all():
+    """The first rendering reads the label surely and the value as noise; the next reads both: the line
+    is that one's reading. A rendering that reads the whole line surely ends the search."""
+    from card_reader.ocr import reread_dropped_line
+
+    image = np.full((200, 800), 255, np.uint8)
+    image[80:110, 40:380] = 0  # one line of one type size: "Group 76-278287"
+    renderings = [(image, 48), (image, 28), (image, 18)]
+
+    def line(*words):
+        return Page(800, 60, (Block((Line(tuple(Word(text, Box(20 + 200 * i, 10, 150, 40), confidence)
+                                                 for i, (text, confidence) in enumerate(words))),)),))
+
+    engine = FakeEngine(lines=[line(("Group", 0.97), ("716-278287", 0.17)), line(("Group", 0.96), ("76-278287", 0.63)),
+                               line(("Group", 0.9), ("76-278287", 0.7))])
+    words = reread_dropped_line(engine, renderings, Box(30, 70, 360, 50), min_confidence=0.3)
+    assert [w.text for w in words] == ["Group", "76-278287"] and engine.line_calls == 2
+    engine = FakeEngine(lines=[line(("Group", 0.97), ("716-278287", 0.17))])
+    words = reread_dropped_line(engine, renderings, Box(30, 70, 360, 50), min_confidence=0.3)
+    assert [w.text for w in words] == ["Group"] and engine.line_calls == 3  # the best there was
+
+
+def test_a_label_read_into_the_value_under_it_is_split_off_and_read():
+    """The engine read the small "Grp" above "955482" into the value's word: the word keeps its text on
+    its own line of ink, and the line above is read again for the label; a word over one line is left
+    alone."""
+    from card_reader.ocr import split_stacked
+
+    image = np.full((400, 1280), 255, np.uint8)
+    image[290:308, 722:775] = 0  # "Grp"
+    image[318:350, 722:840] = 0  # "955482"
+    image[100:130, 50:300] = 0  # "36936581"
+    page = Page(1280, 400, (Block((Line((Word("955482", Box(722, 284, 119, 73), 0.82),)),
+                                   Line((Word("36936581", Box(48, 96, 256, 38), 0.95),)))),))
+    label = Page(200, 60, (Block((Line((Word("Grp", Box(12, 12, 60, 24), 0.9),)),)),))
+    engine = FakeEngine(lines=[label])
+    split = {w.text: w for w in split_stacked(engine, image, page, min_confidence=0.3).words()}
+    assert engine.line_calls == 1 and set(split) == {"955482", "36936581", "Grp"}
+    assert split["955482"].box.y >= 310 and split["Grp"].box.bottom <= 318  # the value below its label
+    assert split["36936581"].box == Box(48, 96, 256, 38)

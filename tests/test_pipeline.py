@@ -219,3 +219,18 @@ def test_a_deblurred_reading_that_reads_no_more_is_not_kept(tmp_path):
         shaken(card_photo(tmp_path / "f.png"), tmp_path))
     assert "deblur" in result.timings_ms and "member_id" not in result.fields
     assert result.fields["group_number"].value == "98765"
+
+
+def test_a_logo_read_as_two_letters_of_noise_is_read_again():
+    """"UMR" in large type read as "UR" at no confidence is a doubtful line; two letters of noise in the
+    card's own type size are not worth a reading."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+    from card_reader.pipeline import _doubtful_lines
+
+    def row(text, y, h, confidence):
+        return Block((Line((Word(text, Box(40, y, 30 * len(text), h), confidence),)),))
+
+    body = [row(f"Line{i} text", 200 + 40 * i, 28, 0.95) for i in range(6)]
+    page = Page(1280, 807, (row("UR", 20, 108, 0.0), row("ee", 600, 28, 0.1), *body))
+    doubtful = _doubtful_lines(page)
+    assert len(doubtful) == 1 and doubtful[0].y < 20 < doubtful[0].bottom
