@@ -147,9 +147,15 @@ class CardReader:
             with _timed(timings, "deblur"):
                 sharper = [self._deblurred(s) for s in sides]
             if any(d is not s for d, s in zip(sharper, sides)):
-                second = self._interpret(sharper, timings)
-                if _strength(*second) > _strength(payer, extraction):
-                    sides, (payer, extraction) = sharper, second
+                second_payer, second = self._interpret(sharper, timings)
+                if second_payer.payer_id == payer.payer_id:
+                    # one payer: the two readings of each field vote (one may read the member ID, the
+                    # other the group number)
+                    if _strength(second_payer, second) > _strength(payer, extraction):
+                        sides = sharper
+                    extraction = combine_readings([extraction, second])
+                elif _strength(second_payer, second) > _strength(payer, extraction):
+                    sides, payer, extraction = sharper, second_payer, second
         quality = {s.side: self._quality(s) for s in sides}
         # the engine's lines, and the rows of words by geometry: a line the engine ran on into a logo's
         # noise ("CaS ee es ALEXANDER KAUR") is a clean row of its own

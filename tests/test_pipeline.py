@@ -234,3 +234,13 @@ def test_a_logo_read_as_two_letters_of_noise_is_read_again():
     page = Page(1280, 807, (row("UR", 20, 108, 0.0), row("ee", 600, 28, 0.1), *body))
     doubtful = _doubtful_lines(page)
     assert len(doubtful) == 1 and doubtful[0].y < 20 < doubtful[0].bottom
+
+
+def test_the_first_and_the_deblurred_reading_vote_field_by_field(tmp_path):
+    """The photo as it is reads the member ID and not the group number; deblurred, the group number and
+    not the member ID: the card keeps both."""
+    engine = LaterPagesRead("UnitedHealthcare\nMember ID: 912345678", "UnitedHealthcare\nGroup Number: 98765",
+                            first=3)
+    result = CardReader(engine=engine).read(shaken(card_photo(tmp_path / "f.png"), tmp_path))
+    assert "deblur" in result.timings_ms
+    assert result.fields["member_id"].value == "912345678" and result.fields["group_number"].value == "98765"
