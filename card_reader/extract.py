@@ -17,6 +17,7 @@ import statistics
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Optional, Sequence
 
+from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
 from .ocr import Box, Line, Page, Word, text_rows
@@ -35,6 +36,8 @@ PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two p
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
+MAIN_NUMBERS = ("member_id", "group_number")  # the card's two numbers, each often printed large beside the other
+LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
 NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
@@ -598,10 +601,23 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], 
         for i, word in enumerate(row.words):
             if (r, i) in owned or word.box.h < large or not any(ch.isdigit() for ch in word.text):
                 continue
+            if i > 0 and lost_label(row.words[i - 1].text, template) not in (None, name):
+                continue  # after what is left of another field's label ("Srouo 78845105": the group's)
             words = _value_words_after(row, i, len(row.words), spec.max_tokens)
             if all((r, i + k) not in owned and _solid(w.text, spec.keep) for k, w in enumerate(words)):
                 out += _read_words(name, spec, words, side, "prominent")
     return out
+
+
+def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS) -> Optional[str]:
+    """Which of ``fields`` a misread word is the label of ("Srouo" for "Group": the group number's): the
+    one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none."""
+    word = squash(text)
+    if len(word) < 3:
+        return None
+    score, field_name = max(((fuzz.ratio(word, squash(label)), name) for name in fields if name in template.fields
+                             for label in template.fields[name].labels), default=(0.0, None))
+    return field_name if score >= LOST_LABEL_SCORE else None
 
 
 def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],

@@ -15,7 +15,7 @@ from typing import Iterable, Optional, Sequence
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import Candidate, Extraction
+from .extract import LOST_LABEL_SCORE, Candidate, Extraction
 from .ocr import Line
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
@@ -267,7 +267,6 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
 
 PRINTED_PLAINLY = "printed on the card as typed, read with confidence; its label was not read"
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
-LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
 
 
 def _unsure(reading: Optional[Candidate]) -> bool:

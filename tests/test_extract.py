@@ -604,3 +604,18 @@ def test_a_re_read_that_stopped_at_the_dash_votes_for_the_value_read_on_past_it(
     combined = combine_readings([Extraction({"group_number": cut}), Extraction({"group_number": whole}),
                                  Extraction({"group_number": cut})])
     assert combined.fields["group_number"].value == "262584-412-89332"
+
+
+def test_a_large_number_after_what_is_left_of_the_group_label_is_not_the_member_id():
+    """"Group" misread as "Srouo" beside the large group number, the member ID's label lost too: the number
+    after the group's label is not the card's main number; the other large number is."""
+    words = [("Cigna", (54, 50, 249, 40)), ("THOMPSON,", (58, 220, 300, 47)), ("KWAME", (380, 220, 200, 47)),
+             ("Srouo", (43, 332, 140, 30)), ("78845105", (205, 321, 241, 46)), ("571444147", (105, 391, 271, 44)),
+             ("Rx", (57, 460, 40, 28)), ("BIN", (100, 460, 60, 28)), ("015561", (170, 460, 100, 28)),
+             ("Covered", (55, 520, 120, 28)), ("Members:", (185, 520, 140, 28)), ("JENNIFER", (53, 560, 140, 28)),
+             ("THOMPSON", (203, 560, 150, 28)), ("02", (363, 560, 30, 28)), ("Office", (51, 680, 90, 28)),
+             ("Visit", (150, 680, 70, 28)), ("$35", (230, 680, 50, 28))]
+    e = read_placed("cigna", *words)
+    assert value(e, "member_id") == "571444147"
+    e = read_placed("cigna", *[(text if text != "Srouo" else "Health", box) for text, box in words])
+    assert value(e, "member_id") in ("78845105", "571444147")  # a word like no number's label bars nothing
