@@ -467,30 +467,28 @@ def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
 
 
 def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placement: str,
-                label_score: float = 1.0, label: Optional[str] = None, frame: bool = True) -> list[Candidate]:
-    """Candidates made from the first 1..n words, longest valid first; the shape decides. Words of
-    prose before an identifier (the rest of a garbled label) are passed over."""
+                label_score: float = 1.0, label: Optional[str] = None) -> list[Candidate]:
+    """The candidate made from the first 1..n words, longest valid first; the shape decides. Words of
+    prose before an identifier (the rest of a garbled label) are passed over, and a box's side read as
+    a letter before it ("If 3339129") is left out where the value does not take it in."""
+    runs = [words]
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
         words = list(itertools.dropwhile(lambda w: _prose(w.text), words))
-        if frame and len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text):
-            # a box's side read as a letter before the value ("If 3339129"): the value with it, or without
-            return (_read_words(name, spec, words, side, placement, label_score, label, frame=False)
-                    or _read_words(name, spec, words[1:], side, placement, label_score, label))
-    out: list[Candidate] = []
-    for n in range(len(words), 0, -1):
-        chosen = words[:n]
-        if n > 1 and _is_suffix(spec, chosen[-1].text):
-            continue
-        parsed = _parse(spec, chosen)
-        if parsed is None:
-            continue
-        value, raw, repaired = parsed
-        trust = label_score * PLACEMENT_FACTOR[placement]
-        confidence = statistics.fmean(w.confidence for w in chosen) * trust * REPAIR_FACTOR ** repaired
-        out.append(Candidate(name, value, raw, round(confidence, 3), side,
-                             Box.enclosing([w.box for w in chosen]), label, placement, repaired, trust))
-        break
-    return out
+        runs = [words] + ([words[1:]] if len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text) else [])
+    for run in runs:
+        for n in range(len(run), 0, -1):
+            chosen = run[:n]
+            if n > 1 and _is_suffix(spec, chosen[-1].text):
+                continue
+            parsed = _parse(spec, chosen)
+            if parsed is None:
+                continue
+            value, raw, repaired = parsed
+            trust = label_score * PLACEMENT_FACTOR[placement]
+            confidence = statistics.fmean(w.confidence for w in chosen) * trust * REPAIR_FACTOR ** repaired
+            return [Candidate(name, value, raw, round(confidence, 3), side,
+                              Box.enclosing([w.box for w in chosen]), label, placement, repaired, trust)]
+    return []
 
 
 def _is_suffix(spec: FieldSpec, text: str) -> bool:
@@ -611,13 +609,15 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], 
 
 def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS) -> Optional[str]:
     """Which of ``fields`` a misread word is the label of ("Srouo" for "Group": the group number's): the
-    one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none."""
+    one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none of
+    them, or as near two of them."""
     word = squash(text)
-    if len(word) < 3:
+    nearest = {name: max(fuzz.ratio(word, squash(label)) for label in template.fields[name].labels)
+               for name in fields if name in template.fields and template.fields[name].labels}
+    ranked = sorted(nearest.items(), key=lambda item: -item[1])
+    if not ranked or ranked[0][1] < LOST_LABEL_SCORE or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
-    score, field_name = max(((fuzz.ratio(word, squash(label)), name) for name in fields if name in template.fields
-                             for label in template.fields[name].labels), default=(0.0, None))
-    return field_name if score >= LOST_LABEL_SCORE else None
+    return ranked[0][0]
 
 
 def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
@@ -774,7 +774,7 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
     # gives it up for its next reading, or goes unread
     member, group = fields.get("member_id"), fields.get("group_number")
     if member is not None and group is not None and member.value == group.value:
-        loser = min(("member_id", "group_number"), key=lambda n: fields[n].confidence)
+        loser = min(MAIN_NUMBERS, key=lambda n: fields[n].confidence)
         others = [c for c in alternatives.get(loser, ()) if c.value != member.value]
         if others:
             fields[loser] = replace(others[0], confidence=round(others[0].confidence * AMBIGUITY_FACTOR, 3))

@@ -355,7 +355,7 @@ def split_stacked(engine: OcrEngine, binary: np.ndarray, page: Page, *, min_conf
         bands = _ink_lines(crop)
         if len(bands) < 2:
             continue
-        widest = max(bands, key=lambda band: int((crop[band[0]:band[1]] < 128).any(axis=0).sum()))
+        widest = _widest_line(crop, bands)
         shrunk[id(word)] = Word(word.text, Box(b.x, b.y + widest[0], b.w, widest[1] - widest[0]), word.confidence)
         for top, bottom in bands:
             if (top, bottom) != widest:
@@ -473,6 +473,11 @@ def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:
     return [(max(0, top - margin), min(len(rows), bottom + margin)) for top, bottom in bands]
 
 
+def _widest_line(crop: np.ndarray, bands: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The band of ``_ink_lines`` whose ink spans most columns: the value, not a small label by it."""
+    return max(bands, key=lambda band: int((crop[band[0]:band[1]] < 128).any(axis=0).sum()))
+
+
 def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int) -> list[Word]:
     scale = min(4.0, max(0.5, line_height / max(1, box.h - 6)))
     crop = image[box.y:box.bottom, box.x:box.right]
@@ -513,9 +518,7 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     letter_height = box.h
     lines = _ink_lines(images[0][y0:y1, x0:x1])
     if len(lines) > 1:  # a small label above or below the value read into its box ("ID:" over the number)
-        def width(band: tuple[int, int]) -> int:
-            return int((images[0][y0 + band[0]:y0 + band[1], x0:x1] < 128).any(axis=0).sum())
-        top, bottom = max(lines, key=width)
+        top, bottom = _widest_line(images[0][y0:y1, x0:x1], lines)
         y0, y1, letter_height = y0 + top, y0 + bottom, max(4, bottom - top - 6)  # less the band's margins
     ink = np.zeros((y1 - y0, x1 - x0), bool)
     for image in images[:2]:  # the binary image lost the box frames; the ink rendering still has them

@@ -22,8 +22,8 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import (Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields, settle_parts,
-                      settle_value, shape_zones)
+from .extract import (MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields,
+                      settle_parts, settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
@@ -37,7 +37,6 @@ from .verify import LOW_CONFIDENCE, verify
 log = logging.getLogger(__name__)
 
 SURE_CONFIDENCE = 0.75  # below this the first reading of a member ID or group number is read again
-REREAD_FIELDS = ("member_id", "group_number")
 ZONES_PER_FIELD = 4
 SHAKE_DIRECTIONS = (0, 45, 90, 135)  # degrees: the straight shakes a blurred side is first deblurred for
 SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried in every direction
@@ -148,13 +147,12 @@ class CardReader:
                 sharper = [self._deblurred(s) for s in sides]
             if any(d is not s for d, s in zip(sharper, sides)):
                 second_payer, second = self._interpret(sharper, timings)
+                stronger = _strength(second_payer, second) > _strength(payer, extraction)
                 if second_payer.payer_id == payer.payer_id:
                     # one payer: the two readings of each field vote (one may read the member ID, the
                     # other the group number)
-                    if _strength(second_payer, second) > _strength(payer, extraction):
-                        sides = sharper
-                    extraction = combine_readings([extraction, second])
-                elif _strength(second_payer, second) > _strength(payer, extraction):
+                    sides, extraction = sharper if stronger else sides, combine_readings([extraction, second])
+                elif stronger:
                     sides, payer, extraction = sharper, second_payer, second
         quality = {s.side: self._quality(s) for s in sides}
         # the engine's lines, and the rows of words by geometry: a line the engine ran on into a logo's
@@ -229,7 +227,7 @@ class CardReader:
     def _lacking(self, payer: PayerMatch, extraction: Extraction) -> bool:
         """A member ID, or a group number where the payer prints one, not read surely enough to check what
         the client typed. (An unknown payer alone is no lack: most payers have no template.)"""
-        for name in REREAD_FIELDS:
+        for name in MAIN_NUMBERS:
             found = extraction.fields.get(name)
             if found is not None and found.confidence < LOW_CONFIDENCE:
                 return True
@@ -309,7 +307,7 @@ class CardReader:
         misreading is outvoted."""
         fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
         renderings: dict[str, list[np.ndarray]] = {}
-        for name in REREAD_FIELDS:
+        for name in MAIN_NUMBERS:
             candidate = fields.get(name)
             if candidate is None or candidate.placement == "glued":  # its box holds the label too
                 continue
@@ -371,7 +369,7 @@ class _Deblurred(NamedTuple):
 def _strength(payer: PayerMatch, extraction: Extraction) -> tuple[bool, int, float]:
     """How well a reading of the card did: the payer known, the numbers read surely enough to check, and
     how surely (the better of two readings of one card is kept)."""
-    numbers = [extraction.fields[name] for name in REREAD_FIELDS if name in extraction.fields]
+    numbers = [extraction.fields[name] for name in MAIN_NUMBERS if name in extraction.fields]
     return (payer.payer_id != UNKNOWN_PAYER, sum(c.confidence >= LOW_CONFIDENCE for c in numbers),
             sum(c.confidence for c in numbers))
 
@@ -412,7 +410,7 @@ def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[S
     the space left of and above them (the label next to it was lost). A group number often not printed
     is not looked for that way. Zones that mostly cover one already chosen are left out."""
     zones: list[Zone] = []
-    for name in REREAD_FIELDS:
+    for name in MAIN_NUMBERS:
         spec = template.fields.get(name)
         found = extraction.fields.get(name)
         if spec is None or (found is not None and found.confidence >= SURE_CONFIDENCE and not found.repaired):

@@ -165,7 +165,6 @@ class ResultStore(_ClosedOnExit):
     def close(self) -> None:
         self.engine.dispose()
 
-
     # --- runs and results -------------------------------------------------------------------------
     def start_run(self, source: str, templates_version: str, engine_version: str) -> int:
         with self.engine.begin() as db:
@@ -346,7 +345,6 @@ class JsonlStore(_ClosedOnExit):
 
     def close(self) -> None:
         self._file.close()
-
 
 
 def read_outcomes(path: Path) -> Iterator[Outcome]:

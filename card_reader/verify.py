@@ -15,7 +15,7 @@ from typing import Iterable, Optional, Sequence
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import LOST_LABEL_SCORE, Candidate, Extraction
+from .extract import Candidate, Extraction, lost_label
 from .ocr import Line
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
@@ -288,14 +288,11 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
     forms = {normalise_identifier(typed), normalise_identifier(typed, spec.keep)}
     if not any(spec.regex.fullmatch(form) for form in forms):
         return False
-    own = [squash(label) for label in spec.labels]
-    others = [squash(label) for other in template.fields.values() if field_name in other.distractor_for
-              for label in other.labels]
+    rivals = [name for name, other in template.fields.items() if field_name in other.distractor_for]
+    others = [squash(label) for name in rivals for label in template.fields[name].labels]
 
     def label_like(word: str) -> bool:
-        word = squash(word)
-        best = max((fuzz.ratio(word, label) for label in own), default=0)
-        return best >= LOST_LABEL_SCORE and best > max((fuzz.ratio(word, label) for label in others), default=0)
+        return lost_label(word, template, (field_name, *rivals)) == field_name
 
     for line in card_lines:
         if any(label and label in squash(line.text) for label in others):
