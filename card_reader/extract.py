@@ -10,6 +10,7 @@ in confidence.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import re
@@ -32,12 +33,17 @@ LONG_LABEL = 10  # letters: a label this long may carry two OCR slips ("Grow Num
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
 FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
+LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
 MAIN_NUMBERS = ("member_id", "group_number")  # the card's two numbers, each often printed large beside the other
 LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
+LOST_LABEL_MARGIN = 10  # ... and this much nearer its own field's labels than another's
+LOST_LABEL_LETTERS = 4  # a shorter word is too little to say (P.O. scores 57 against "Grp No")
+PLAINLY_READ = 0.85  # a word read this surely is what the card prints
+LOST_LABEL_TRUST = 0.4  # a value beside such a label: enough to confirm what a client typed, never to contradict it
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
 NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
@@ -105,6 +111,9 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     for side_page in pages:
         rows = text_rows(side_page.page)
         hits = _find_labels(template, rows)
+        heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
+        if heights:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
+            hits = [h for h in hits if h.box.h < LOGO_HEIGHT * statistics.median(heights)]
         for hit in hits:
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
@@ -125,10 +134,12 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
                                     if spec.regex.fullmatch(c.value)]
     for name, spec in template.fields.items():
-        if candidates[name] or not (spec.unlabelled or spec.prominent):
+        if candidates[name] or not (spec.unlabelled or spec.prominent or name in MAIN_NUMBERS):
             continue
         for side, rows, hits in read:
             taken = [c.box for other, found in candidates.items() if other != name for c in found if c.side == side]
+            if name in MAIN_NUMBERS:
+                candidates[name].extend(_after_lost_label(name, template, rows, hits, side, taken))
             if spec.unlabelled:
                 candidates[name].extend(_shape_candidates(name, template, rows, hits, side, taken))
             if spec.prominent and not candidates[name]:
@@ -153,39 +164,33 @@ class _Label:
     key: str  # squashed with OCR slips folded (see _label_key)
 
 
-_LABEL_INDEXES: dict[int, tuple[PayerTemplate, tuple[_Label, ...]]] = {}
+@dataclass(frozen=True, eq=False)  # hashed by identity: one per template, the key of ``_row_matches``'s cache
+class _LabelIndex:
+    """Every label of a template, longest first, so 'Rx Grp' claims words before 'Grp'."""
+
+    labels: tuple[_Label, ...]
 
 
-def _label_index(template: PayerTemplate) -> tuple[_Label, ...]:
-    """Every label of the template, longest first, so 'Rx Grp' claims words before 'Grp' (made once per
-    template: templates are loaded once and kept)."""
+_LABEL_INDEXES: dict[int, tuple[PayerTemplate, _LabelIndex]] = {}
+
+
+def _label_index(template: PayerTemplate) -> _LabelIndex:
+    """The template's ``_LabelIndex``, made once per template (templates are loaded once and kept)."""
     cached = _LABEL_INDEXES.get(id(template))
     if cached is None or cached[0] is not template:
         entries = [_Label(name, label, squash(label), _label_key(squash(label)))
                    for name, spec in template.fields.items() for label in spec.labels]
-        cached = _LABEL_INDEXES[id(template)] = (template, tuple(sorted(entries, key=lambda e: -len(e.squashed))))
+        index = _LabelIndex(tuple(sorted(entries, key=lambda e: -len(e.squashed))))
+        cached = _LABEL_INDEXES[id(template)] = (template, index)
     return cached[1]
 
 
 def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     index = _label_index(template)
-    found: list[_LabelHit] = []
-    for r, row in enumerate(rows):
-        squashed = [squash(w.text) for w in row.words]
-        for start in range(len(row.words)):
-            if not squashed[start]:
-                continue
-            # the text of one to five words from here, and its key: computed once for every label
-            spans, text = [], ""
-            for end in range(start + 1, min(start + 5, len(row.words)) + 1):
-                text += squashed[end - 1]
-                spans.append((end, text, _label_key(text)))
-            for label in index:
-                hit = _match_label_at(row, spans, start, label)
-                if hit:
-                    end, score, glued = hit
-                    box = Box.enclosing([w.box for w in row.words[start:end]])
-                    found.append(_LabelHit(label.field, label.printed, r, start, end, score, box, glued))
+    found = [_LabelHit(label.field, label.printed, r, start, end, score,
+                       Box.enclosing([w.box for w in row.words[start:end]]), glued)
+             for r, row in enumerate(rows)
+             for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))]
     # each word belongs to one label: longer labels first, then better scores
     found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
     # the same words may label two fields ("Member" for a name, "Member #" for an ID): the value decides
@@ -201,9 +206,37 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     return kept
 
 
-def _match_label_at(row: Line, spans: list[tuple[int, str, str]], start: int,
+@functools.lru_cache(maxsize=1024)
+def _row_matches(index: _LabelIndex, texts: tuple[str, ...]) -> tuple[tuple[_Label, int, int, float, str], ...]:
+    """Every label matched in a row of words (by their texts): (label, start, end, score, glued value).
+    Kept while a card is read (its extraction runs again on readings that change a few of its rows);
+    ``forget_rows`` drops them once it is, so no card's text outlives its reading."""
+    found = []
+    squashed = [squash(text) for text in texts]
+    for start in range(len(texts)):
+        if not squashed[start]:
+            continue
+        # the text of one to five words from here, and its key: computed once for every label
+        spans, text = [], ""
+        for end in range(start + 1, min(start + 5, len(texts)) + 1):
+            text += squashed[end - 1]
+            spans.append((end, text, _label_key(text)))
+        for label in index.labels:
+            hit = _match_label_at(texts, spans, label)
+            if hit:
+                end, score, glued = hit
+                found.append((label, start, end, score, glued))
+    return tuple(found)
+
+
+def forget_rows() -> None:
+    """Drop the rows of text kept while a card was read (``_row_matches``)."""
+    _row_matches.cache_clear()
+
+
+def _match_label_at(texts: tuple[str, ...], spans: list[tuple[int, str, str]],
                     label: _Label) -> Optional[tuple[int, float, str]]:
-    """Whether the words from ``start`` spell the label: (end, score, glued value) or None.
+    """Whether the words from a start spell the label: (end, score, glued value) or None.
 
     ``spans`` holds, for each end, the squashed text of the words start..end and its key."""
     wanted, wanted_key = label.squashed, label.key
@@ -216,7 +249,7 @@ def _match_label_at(row: Line, spans: list[tuple[int, str, str]], start: int,
             if edits <= _allowed_edits(wanted):
                 return end, 1.0 - edits / len(wanted), ""
         if len(before) < len(wanted) < len(text) and text.startswith(wanted):
-            glued = _after_label(row.words[end - 1].text, len(wanted) - len(before))
+            glued = _after_label(texts[end - 1], len(wanted) - len(before))
             return (end, 0.95, glued) if glued else None
         if len(text) > len(wanted) + 2:
             return None
@@ -294,6 +327,12 @@ def _run_ends(texts: Sequence[str], start: int, max_tokens: int) -> range:
     return range(start + 1, end + 1)
 
 
+def _label_tail(spec: FieldSpec, hit: _LabelHit) -> bool:
+    """Whether another field's label hit is the last word of one of this field's labels ("ID" of "Group ID")."""
+    tail = squash(hit.label)
+    return any(squash(label).endswith(tail) and squash(label) != tail for label in spec.labels)
+
+
 def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -> int:
     starts = [h.start for h in hits if h.row == row and h.start >= after]
     return min(starts, default=default)
@@ -315,6 +354,13 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
                                side, "glued")
         else:
             out += _read_value(hit, spec, _value_words_after(row, hit.end, stop, max_tokens), side, "beside")
+            tail = next((h for h in hits if h.row == hit.row and h.start == stop), None)
+            if not out and tail is not None and _label_tail(spec, tail):
+                # the label's last word, set apart by a stray mark ("GROUP JP 1D 466673" for Group ID), read
+                # as another field's label: the value after it is this label's
+                after = _value_words_after(row, tail.end, _next_hit_start(hits, hit.row, tail.end, len(row.words)),
+                                           max_tokens)
+                out += _read_value(hit, spec, after, side, "beside")
     # a value far off along the line may be the next column's: one standing right under the label is its
     # own (labels above values, the columns' lines drifting together on a tilted card)
     far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h for c in out)
@@ -447,7 +493,7 @@ def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: i
         for i, word in enumerate(row.words):
             if word.box.right < left or word.box.x > right:
                 continue
-            if i in label_cells:
+            if i in label_cells or _beside_label(hit, row, hits, row_index, i):
                 return []
             stop = _next_hit_start(hits, row_index, i, len(row.words))
             words = _value_words_after(row, i, stop, max_tokens)
@@ -458,6 +504,16 @@ def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: i
                 return under if len(under) > len(words) else words
             return words
     return []
+
+
+def _beside_label(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: int, index: int) -> bool:
+    """Whether the word at ``index`` of a lower row follows another field's label closely in that row
+    (past its '#' or ':'): that label's value, not one under ``hit`` ("PAYER ID # 94036" under a logo
+    read as "ID#"; a value far along the line may be the next column's)."""
+    word = row.words[index]
+    return any(h.row == row_index and h.field != hit.field and h.end <= index and
+               word.box.x - h.box.right <= FAR_BESIDE * h.box.h and
+               all(squash(w.text) in LABEL_TAILS for w in row.words[h.end:index]) for h in hits)
 
 
 def _read_value(hit: _LabelHit, spec: FieldSpec, words: list[Word], side: str,
@@ -474,6 +530,8 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
     runs = [words]
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
         words = list(itertools.dropwhile(lambda w: _prose(w.text), words))
+        if len(words) > 1 and FRAME_BAR.fullmatch(words[0].text):
+            words = words[1:]  # no value holds a bar: the box's side, with a speck read beside it ("|e")
         runs = [words] + ([words[1:]] if len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text) else [])
     for run in runs:
         for n in range(len(run), 0, -1):
@@ -607,15 +665,46 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], 
     return out
 
 
+def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
+                      side: str, taken: list[Box]) -> list[Candidate]:
+    """The value beside what is left of the field's own label ("Srouo 78845105" for the group number),
+    where every word of it was read plainly, trusted as little as a label so misread is (``LOST_LABEL_TRUST``)."""
+    spec = template.fields[name]
+    owned = _owned(name, template, rows, hits, taken)
+    out = []
+    for r, row in enumerate(rows):
+        for i, word in enumerate(row.words[:-1]):
+            # the cheap tests first: a label of letters, a value holding digits
+            if (r, i) in owned or any(ch.isdigit() for ch in word.text) or \
+                    not any(ch.isdigit() for ch in row.words[i + 1].text) or \
+                    not lost_label_of(word.text, template, name):
+                continue
+            words = _value_words_after(row, i + 1, len(row.words), spec.max_tokens)
+            if words and all((r, i + 1 + k) not in owned and w.confidence >= PLAINLY_READ
+                             for k, w in enumerate(words)):
+                out += _read_words(name, spec, words, side, "beside", LOST_LABEL_TRUST, word.text)
+    return out
+
+
+def lost_label_of(text: str, template: PayerTemplate, name: str) -> bool:
+    """Whether a misread word is what is left of ``name``'s label: nearer its labels than those of the
+    card's other main number and of the numbers a client may take for it (an Rx group's for the group's)."""
+    rivals = [other for other, spec in template.fields.items() if name in spec.distractor_for]
+    return lost_label(text, template, (name, *(n for n in MAIN_NUMBERS if n != name), *rivals)) == name
+
+
 def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS) -> Optional[str]:
     """Which of ``fields`` a misread word is the label of ("Srouo" for "Group": the group number's): the
     one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none of
-    them, or as near two of them."""
+    them, or nearly as near two of them ("wromber": 67 to "Group Number", 62 to "Member")."""
     word = squash(text)
+    if len(word) < LOST_LABEL_LETTERS:
+        return None
     nearest = {name: max(fuzz.ratio(word, squash(label)) for label in template.fields[name].labels)
                for name in fields if name in template.fields and template.fields[name].labels}
     ranked = sorted(nearest.items(), key=lambda item: -item[1])
-    if not ranked or ranked[0][1] < LOST_LABEL_SCORE or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
+    if not ranked or ranked[0][1] < LOST_LABEL_SCORE or (len(ranked) > 1 and
+                                                          ranked[0][1] - ranked[1][1] < LOST_LABEL_MARGIN):
         return None
     return ranked[0][0]
 
@@ -643,10 +732,31 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
             joined = _joined_at_keep(row, i, spec)
             for words in (joined[:n] for n in range(len(joined), 0, -1)):
                 found = _shaped(name, spec, words, side)
+                if (found is None or found.repaired) and spec.compose and i > 0 and (r, i - 1) not in owned:
+                    # a value printed in parts whose header row was lost (SJM | BN2131912): with the word
+                    # before it of the first part's shape, the value needs no repair (not BNZ131912)
+                    found = _with_first_part(name, template, row.words[i - 1], words, side) or found
                 if found and not any((r, i + k) in owned for k in range(len(words))):
                     out.append(found)
                     break
     return out
+
+
+def _with_first_part(name: str, template: PayerTemplate, before: Word, words: list[Word],
+                     side: str) -> Optional[Candidate]:
+    """The value of a field printed in two parts, composed from the word before ``words`` and ``words``,
+    where each has its part's shape unrepaired (the first as printed: "Box" of "P.O. Box 618681" is no
+    prefix) and the first stands within its reach (``FAR_BESIDE`` letter heights: the next column of a
+    prefix row)."""
+    spec = template.fields[name]
+    if len(spec.compose) != 2 or not template.fields[spec.compose[0]].regex.fullmatch(before.text) \
+            or words[0].box.x - before.box.right > FAR_BESIDE * before.box.h:
+        return None
+    parts = [_shaped(part, template.fields[part], chosen, side)
+             for part, chosen in zip(spec.compose, ([before], words))]
+    if any(part is None or part.repaired for part in parts):
+        return None
+    return _joined(name, spec, parts)
 
 
 def _shaped(name: str, spec: FieldSpec, words: list[Word], side: str) -> Optional[Candidate]:
@@ -677,6 +787,7 @@ def _joined_at_keep(row: Line, start: int, spec: FieldSpec) -> list[Word]:
     return words
 
 
+FRAME_BAR = re.compile(r"[|\[\]{}]+[a-z]?")  # a printed box's side read as bars, perhaps a speck beside it
 FRAME_REMNANT = re.compile(r"[|!\[\]{}()Iilf]{1,2}")  # the side of a printed box read as a letter or two
 PROSE_LETTERS = frozenset("abdefghijklmnqrty")  # lower-case letters unlike their capitals (not c o s u v w x z p)
 

@@ -266,7 +266,8 @@ def choose_outlines(quads: list[Quad], flat_lab: np.ndarray, *, expect_sides: in
     h, w = flat_lab.shape[:2]
     frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
     if _aspect_fit(frame, FRAME_ASPECT_TOLERANCE) > 0.3 and (
-            _shares_side(best.corners, frame, reach=FRAME_TOUCH) or best.area < FRAMED_CARD_SHARE * w * h):
+            _shares_side(best.corners, frame, reach=FRAME_TOUCH) or best.area < FRAMED_CARD_SHARE * w * h
+            or _turned_across(best.corners, w, h)):
         return []
     if expect_sides >= 2:
         partner = _side_by_side_partner(best, [q for q in quads if q is not best])
@@ -815,6 +816,16 @@ def _polygon_mask(polygon: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 def _contains(outer: np.ndarray, inner: np.ndarray, slack: float = 3.0) -> bool:
     polygon = outer.reshape(-1, 1, 2).astype(np.float32)
     return all(cv2.pointPolygonTest(polygon, (float(x), float(y)), True) >= -slack for x, y in inner)
+
+
+def _turned_across(corners: np.ndarray, width: int, height: int) -> bool:
+    """Whether an outline's long sides run across the picture's long sides (within 30 degrees of square
+    to them): in a picture of the card's own proportions, a card so turned would fill at most two fifths
+    of it; a panel of the card's print does that far more often (a gradient's edge on a screenshot)."""
+    sides = [corners[(i + 1) % 4] - corners[i] for i in range(4)]
+    dx, dy = max(sides, key=lambda v: float(np.hypot(*v)))
+    angle = math.degrees(math.atan2(abs(float(dy)), abs(float(dx))))  # 0: along the x axis
+    return angle > 60 if width >= height else angle < 30
 
 
 def _shares_side(inner: np.ndarray, outer: np.ndarray, reach: float = 0.03) -> bool:

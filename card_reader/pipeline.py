@@ -22,17 +22,18 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import (MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields,
-                      settle_parts, settle_value, shape_zones)
+from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields,
+                      forget_rows, settle_parts, settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
+from .ocr import (Box, Line, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
                   reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence, text_rows,
                   unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
-from .verify import LOW_CONFIDENCE, verify
+from .text import normalise_name
+from .verify import LOW_CONFIDENCE, doubted_names, verify
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried i
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
-LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
+# a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
+NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
 
 
@@ -122,6 +124,13 @@ class CardReader:
         ``debug_dir`` receives an image per stage; ``annotate`` one image of the straightened sides with
         the fields read boxed and labelled, for staff."""
         submission = parse_submission(typed)
+        try:
+            return self._read(front, back, submission, case, debug_dir, annotate)
+        finally:
+            forget_rows()
+
+    def _read(self, front: ImageSource, back: Optional[ImageSource], submission: ClientSubmission,
+              case: Optional[str], debug_dir: Optional[Path], annotate: Optional[Path]) -> CardResult:
         timings: dict[str, float] = {}
         with _timed(timings, "load"):
             loaded = [("front", load_image(front))] + ([("back", load_image(back))] if back is not None else [])
@@ -139,14 +148,14 @@ class CardReader:
         with _timed(timings, "ocr"):
             sides = [self._read_side(side, img, exif, binary, contrast)
                      for (side, img, exif), binary, contrast in zip(located, binaries, contrasts)]
-        payer, extraction = self._interpret(sides, timings)
+        sides, payer, extraction = self._interpret(sides, timings)
         if self._lacking(payer, extraction) and any(self._blurry(s) for s in sides):
             # a shaken photo whose reading lacks a number: the blurred sides read again with the shake
             # taken out, and the stronger reading of the card kept
             with _timed(timings, "deblur"):
                 sharper = [self._deblurred(s) for s in sides]
             if any(d is not s for d, s in zip(sharper, sides)):
-                second_payer, second = self._interpret(sharper, timings)
+                sharper, second_payer, second = self._interpret(sharper, timings)
                 stronger = _strength(second_payer, second) > _strength(payer, extraction)
                 if second_payer.payer_id == payer.payer_id:
                     # one payer: the two readings of each field vote (one may read the member ID, the
@@ -161,6 +170,14 @@ class CardReader:
         with _timed(timings, "verify"):
             verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
                              quality=quality, card_lines=card_lines)
+        doubted = doubted_names(verdict.checks)
+        if doubted:  # a typed name differs from the card's reading: the lines holding it read again, to vote
+            with _timed(timings, "ocr_names"):
+                read_again = self._read_names_again(sides, doubted)
+            if read_again:
+                with _timed(timings, "verify"):
+                    verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
+                                     quality=quality, card_lines=card_lines, names_read_again=read_again)
         if debug_dir is not None:
             _write_debug(debug_dir, loaded, sides, extraction)
         if annotate is not None:
@@ -176,21 +193,31 @@ class CardReader:
                  result.needs_review, sum(timings.values()))
         return result
 
-    def _interpret(self, sides: list[ReadSide], timings: dict[str, float]) -> tuple[PayerMatch, Extraction]:
-        """The payer and the fields from the sides' first reading, read again where that was unsure."""
-        with _timed(timings, "payer"):
-            payer = self.templates.match([s.page for s in sides])
-        with _timed(timings, "extract"):
-            extraction = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+    def _interpret(self, sides: list[ReadSide],
+                   timings: dict[str, float]) -> tuple[list[ReadSide], PayerMatch, Extraction]:
+        """The payer and the fields from the sides' first reading, read again where that was unsure (the
+        sides returned with the lines read again)."""
+        payer, extraction = self._match_and_extract(sides, timings)
+        if not self._plain(payer, extraction):
+            # lines read with little confidence (a logo, a label) read once more, alone
+            with _timed(timings, "ocr_doubtful"):
+                sides = [self._doubtful_lines_read(s) for s in sides]
+            payer, again = self._match_and_extract(sides, timings)
+            # a field the lines read again no longer give ("UXT" of a prefix read as "UXJI") keeps its reading
+            kept = {name: found for name, found in extraction.fields.items() if name in payer.template.fields}
+            extraction = replace(again, fields={**kept, **again.fields})
         if self._needs_full_pages(extraction, payer):
             # small labels that sparse-text mode dropped beside large values: the whole sides read with layout
             with _timed(timings, "ocr_second_pass"):
                 pages = [self.engine.recognise(s.binary, psm=FULL_PAGE_PSM) for s in sides]
             with _timed(timings, "payer"):
-                payer = self.templates.match([s.page for s in sides] + pages)
+                named = self.templates.match([s.page for s in sides] + pages)
             with _timed(timings, "extract"):
+                if named.payer_id != payer.payer_id:  # the layout named the payer: its template reads the sides
+                    extraction = extract_fields(named.template, [SidePage(s.side, s.page) for s in sides])
+                payer = named
                 extraction = combine_readings([
-                    extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides]),
+                    extraction,
                     extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
         unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
         if unsure:
@@ -198,7 +225,33 @@ class CardReader:
                 extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
         with _timed(timings, "ocr_settle"):
             extraction = self._settle(sides, extraction, payer.template)
-        return payer, extraction
+        return sides, payer, extraction
+
+    def _match_and_extract(self, sides: list[ReadSide], timings: dict[str, float]) -> tuple[PayerMatch, Extraction]:
+        with _timed(timings, "payer"):
+            payer = self.templates.match([s.page for s in sides])
+        with _timed(timings, "extract"):
+            return payer, extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+
+    def _plain(self, payer: PayerMatch, extraction: Extraction) -> bool:
+        """The payer named and every number the card should print, or whose label was read, read surely
+        beside its label: the first reading needs no line read again to find them."""
+        if payer.payer_id == UNKNOWN_PAYER:
+            return False
+        for name in MAIN_NUMBERS:
+            found = extraction.fields.get(name)
+            if found is None and (name == "member_id" or extraction.zones.get(name)
+                                  or self._group_printed(payer.template, extraction)):
+                return False
+            if found is not None and (found.label is None or found.confidence < SURE_CONFIDENCE):
+                return False
+        return True
+
+    def _doubtful_lines_read(self, side: ReadSide) -> ReadSide:
+        page = side.page
+        for box in _doubtful_lines(page):
+            page = replace_words(page, box, reread_region(self.engine, side.ink, box))
+        return replace(side, reading=replace(side.reading, page=page))
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
                    contrast: np.ndarray, reading: Optional[UprightReading] = None) -> ReadSide:
@@ -219,8 +272,6 @@ class CardReader:
             page = add_words(page, reread_dropped_line(self.engine, renderings, box,
                                                        min_confidence=MIN_RECOVERED_CONFIDENCE))
         page = split_stacked(self.engine, upright_binary, page, min_confidence=MIN_RECOVERED_CONFIDENCE)
-        for box in _doubtful_lines(page):  # lines read with little confidence (a logo, a label), once more
-            page = replace_words(page, box, reread_region(self.engine, ink, box))
         return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink,
                         text_evidence(reading.page))
 
@@ -312,9 +363,7 @@ class CardReader:
             if candidate is None or candidate.placement == "glued":  # its box holds the label too
                 continue
             if candidate.side not in renderings:
-                side = next(s for s in sides if s.side == candidate.side)
-                upright = rotate_clockwise(side.located.image, side.reading.rotation)
-                renderings[candidate.side] = [side.binary, side.ink, cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY)]
+                renderings[candidate.side] = _renderings(next(s for s in sides if s.side == candidate.side))
             images = renderings[candidate.side]
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
@@ -328,6 +377,24 @@ class CardReader:
                     second.setdefault(rival.value, rival)
             alternatives[name] = tuple(second.values())
         return replace(extraction, fields=fields, alternatives=alternatives)
+
+    def _read_names_again(self, sides: list[ReadSide], names: Sequence[str]) -> dict[str, list[Line]]:
+        """Each line holding one of ``names`` (as normalised words) read again alone, in each rendering at
+        each letter height (``NAME_RENDERINGS``): a middle initial the page reading ran into the first name
+        (NIAH for NIA H) or a glyph it took for another (WITLIAM) reads right in most of them."""
+        read_again: dict[str, list[Line]] = {}
+        for side in sides:
+            images = _renderings(side)
+            for row in text_rows(side.page):
+                held = {text for w in row.words for text in normalise_name(w.text).split()} & set(names)
+                if not held:
+                    continue
+                box = row.box.padded(max(2, row.box.h // 4))
+                readings = [Line(tuple(words)) for rendering, height in NAME_RENDERINGS
+                            if (words := reread_region(self.engine, images[rendering], box, line_height=height))]
+                for name in held:
+                    read_again.setdefault(name, []).extend(readings)
+        return read_again
 
     def _quality(self, side: ReadSide) -> SideQuality:
         t = self.thresholds
@@ -372,6 +439,13 @@ def _strength(payer: PayerMatch, extraction: Extraction) -> tuple[bool, int, flo
     numbers = [extraction.fields[name] for name in MAIN_NUMBERS if name in extraction.fields]
     return (payer.payer_id != UNKNOWN_PAYER, sum(c.confidence >= LOW_CONFIDENCE for c in numbers),
             sum(c.confidence for c in numbers))
+
+
+def _renderings(side: ReadSide) -> list[np.ndarray]:
+    """The side upright as our binary image, as the ink's contrast in grey, and as the photo in grey: a
+    line misread in one is often read right in another."""
+    upright = rotate_clockwise(side.located.image, side.reading.rotation)
+    return [side.binary, side.ink, cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY)]
 
 
 def _describe(engine: OcrEngine) -> str:

@@ -106,6 +106,9 @@ _NAME_LOOK_ALIKES = frozenset(frozenset(pair) for pair in
 MIN_LOOK_ALIKE_NAME = 4  # MIA and NIA are two names: in a short name a look-alike may be a real difference
 
 
+ACCENTED_VOWELS = frozenset("AEIOU")  # vowels names carry accents on (Ü, Ö, É ...)
+
+
 def name_read_as(typed: str, read: str) -> bool:
     """Whether ``read`` is what OCR makes of the name ``typed``: the same letters but for a few read as
     a look-alike (at most one in four), and any reading of a letter the typed name accents: OCR for
@@ -127,6 +130,14 @@ def name_read_as(typed: str, read: str) -> bool:
             variant += [(base, accented)] * width
         if len(variant) == len(read_chars) and _look_alike_reading(variant, read_chars):
             return True
+    if not accents and len(read_chars) == len(typed_chars) + 1:
+        # a client types the card's accented vowel plain (Muller for MÜLLER): one vowel split by OCR into
+        # two other letters (MIILLER), never the vowel doubled (MIILLER is no Miller)
+        for i, (base, _) in enumerate(typed_chars):
+            if base in ACCENTED_VOWELS and base not in read_chars[i:i + 2]:
+                variant = typed_chars[:i] + [(base, True)] * 2 + typed_chars[i + 1:]
+                if _look_alike_reading(variant, read_chars):
+                    return True
     return False
 
 

@@ -10,12 +10,13 @@ import itertools
 import logging
 import re
 from dataclasses import dataclass
-from typing import Iterable, Optional, Sequence
+from types import MappingProxyType
+from typing import Iterable, Mapping, Optional, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import Candidate, Extraction, lost_label
+from .extract import PLAINLY_READ, Candidate, Extraction, lost_label_of
 from .ocr import Line
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
@@ -33,6 +34,7 @@ NAME_UNSURE_EDITS = 2
 # SMITH-JJONES for a typed Bianchi scores 21, a misread BLANCHL 71) still contradicts it
 NAME_UNLIKE = 30
 PLACEHOLDER = "XXXXXX"
+NAME_FIELDS = ("first_name", "last_name")
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
 
@@ -107,8 +109,12 @@ def flag(code: str, field: Optional[str] = None, **values: object) -> Flag:
 
 
 def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extraction, templates: TemplateSet,
-           *, has_back: bool, quality: dict[str, SideQuality], card_lines: Sequence[Line]) -> Verdict:
-    """Compare every typed field with the card and raise the flags the policy table calls for."""
+           *, has_back: bool, quality: dict[str, SideQuality], card_lines: Sequence[Line],
+           names_read_again: Mapping[str, Sequence[Line]] = MappingProxyType({})) -> Verdict:
+    """Compare every typed field with the card and raise the flags the policy table calls for.
+
+    ``names_read_again``: for a name word the card was read as that differs from the typed name
+    (``doubted_names``), the line holding it read again in other renderings; they vote with it."""
     checks: list[Check] = []
     flags: list[Flag] = []
     template = payer.template
@@ -119,9 +125,9 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
         member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags)
         checks.append(member_check)
     if submission.group_number is not None:
-        checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags))
+        checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
-    checks.extend(_check_people(submission, fields, card_lines, flags))
+    checks.extend(_check_people(submission, fields, card_lines, flags, names_read_again))
     if submission.date_of_birth is not None:
         checks.append(_check_date_of_birth(submission, fields, flags))
     checks.extend(_check_school(submission, fields, template, flags))
@@ -224,7 +230,7 @@ def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: C
 
 
 def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                 flags: list[Flag]) -> Check:
+                 flags: list[Flag], has_back: bool) -> Check:
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -256,17 +262,20 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
     if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
-        if not template.policies.group_often_missing:
-            flags.append(flag("group_number_unreadable", field_name))
-            return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
-                         detail="no group number could be read on the card")
-        return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
-                     detail=f"{template.name} cards often do not print the group number")
+        if template.policies.group_often_missing:
+            return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
+                         detail=f"{template.name} cards often do not print the group number")
+        if not has_back and not extraction.zones.get(field_name):
+            # neither the number nor its label on the front: it is on the back, which was not photographed
+            return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
+                         detail="not on the front, and the back was not photographed")
+        flags.append(flag("group_number_unreadable", field_name))
+        return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
+                     detail="no group number could be read on the card")
     return _compare_identifier(field_name, typed, typed_norm, reading, flags)
 
 
 PRINTED_PLAINLY = "printed on the card as typed, read with confidence; its label was not read"
-PLAINLY_READ = 0.85  # a word read this surely is what the card prints
 
 
 def _unsure(reading: Optional[Candidate]) -> bool:
@@ -290,17 +299,14 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
         return False
     rivals = [name for name, other in template.fields.items() if field_name in other.distractor_for]
     others = [squash(label) for name in rivals for label in template.fields[name].labels]
-
-    def label_like(word: str) -> bool:
-        return lost_label(word, template, (field_name, *rivals)) == field_name
-
     for line in card_lines:
         if any(label and label in squash(line.text) for label in others):
             continue
         words = line.words
         for i in range(1, len(words)):
             for run in (words[i:i + 1], words[i:i + 2]):
-                if min(w.confidence for w in run) >= PLAINLY_READ and label_like(words[i - 1].text) and \
+                if min(w.confidence for w in run) >= PLAINLY_READ and \
+                        lost_label_of(words[i - 1].text, template, field_name) and \
                         normalise_identifier("".join(w.text for w in run), spec.keep) in forms:
                     return True
     return False
@@ -409,7 +415,7 @@ class PrintedName:
 
 
 def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: Sequence[Line],
-                  flags: list[Flag]) -> list[Check]:
+                  flags: list[Flag], read_again: Mapping[str, Sequence[Line]]) -> list[Check]:
     """The patient's name, and for a dependent the policy holder's, against the names on the card."""
     printed = [PrintedName.of_field(c, card_lines) for c in (fields.get("member_name"), fields.get("subscriber_name"))
                if c is not None]
@@ -419,18 +425,19 @@ def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], ca
                     and not any(ch.isdigit() for ch in line.text)]
     if submission.is_policy_holder is not False:
         return _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags,
-                           holder_lines)
+                           read_again, holder_lines)
     # the dependent may not be printed; the card's member or subscriber is the policy holder
-    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags)
+    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags, read_again)
     holder = submission.policy_holder
     if holder is not None:
         checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines, flags,
-                              holder_lines)
+                              read_again, holder_lines)
     return checks
 
 
 def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[PrintedName],
-                card_lines: Sequence[Line], flags: list[Flag], holder_lines: Sequence[Line] = ()) -> list[Check]:
+                card_lines: Sequence[Line], flags: list[Flag], read_again: Mapping[str, Sequence[Line]],
+                holder_lines: Sequence[Line] = ()) -> list[Check]:
     """``holder_lines``: for the policy holder (the card's member), the lines where an unlabelled name
     with the typed last name is theirs (no relative's: no listed dependent, no person suffix)."""
     typed_parts = [(f"{prefix}first_name", first), (f"{prefix}last_name", last)]
@@ -463,6 +470,10 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH,
                                 detail=f"the card reads {position.upper()}: letters OCR takes one for another"))
             continue
+        if _read_again_as_typed(typed_norm, position, confidence, read_again.get(position, ())):
+            checks.append(Check(field=name, typed=value, read=typed_norm, status=CheckStatus.MATCH,
+                                detail=f"first read as {position.upper()}; read again, the card reads it as typed"))
+            continue
         hyphen_part = "-" in position and typed_norm in position.split("-")
         unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
         if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
@@ -481,6 +492,29 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
                             detail=why.lstrip(": ")))
     return checks
+
+
+def doubted_names(checks: Sequence[Check]) -> list[str]:
+    """The name words the card was read as where a typed name differs from them (a typo or a mismatch):
+    the lines holding them are worth reading again (``verify``'s ``names_read_again``) before a client's
+    correct name is sent to staff for a glyph OCR took for another or a middle initial it ran on."""
+    return list(dict.fromkeys(c.read for c in checks if c.field.split(".")[-1] in NAME_FIELDS and c.read
+                              and c.status in (CheckStatus.PROBABLE_TYPO, CheckStatus.MISMATCH)))
+
+
+def _read_again_as_typed(typed: str, position: str, confidence: float, readings: Sequence[Line]) -> bool:
+    """Whether the line read again outvotes the first reading: readings that hold the typed name against
+    those that hold the word first read (and the first reading itself), each weighted by the square of
+    its confidence in that word; a reading holding neither (noise) does not vote."""
+    for_typed, for_first = 0.0, confidence ** 2
+    for line in readings:
+        name = PrintedName.of_line(line)
+        read = dict(zip(name.words, name.confidences))
+        if typed in read or _joined(typed) in _spans(name.words):
+            for_typed += read.get(typed, min(name.confidences)) ** 2
+        elif position in read:
+            for_first += read[position] ** 2
+    return for_typed > for_first
 
 
 def _joined(name: str) -> str:

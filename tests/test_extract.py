@@ -5,6 +5,7 @@ import pytest
 from card_reader.extract import SidePage, extract_fields
 from card_reader.ocr import page_from_text
 from card_reader.templates import load_templates, portal_group_value
+from card_reader.verify import LOW_CONFIDENCE
 
 TEMPLATES = load_templates()
 ANTHEM_PREFIX_ROW = ("Anthem Blue Cross and Blue Shield\nMember ID\n"
@@ -567,6 +568,10 @@ def test_a_box_side_and_a_glint_do_not_hide_the_number_under_its_label():
     assert value(e, "group_number") == "3339129"
     _, e = read("Cigna Healthcare\nMember 10:  U64113310", payer="cigna")
     assert value(e, "member_id") == "U64113310"  # a short number ending in a colon still ends a garbled label
+    # no value holds a bar: a box's side with a speck beside it ("|e") is no letter of a payer's ID whose
+    # shape would take one
+    _, e = read("Harborview Health\nMember ID\n|e D16763534", payer="unknown")
+    assert value(e, "member_id") == "D16763534"
 
 
 def test_a_label_under_a_label_is_no_value():
@@ -580,8 +585,10 @@ def test_a_long_label_with_two_slips_still_labels_its_value():
     """"Group Number" read as "Grow Number": a label of ten letters or more may carry two slips."""
     _, e = read("Oxford Health Plans\nMember ID 912345678\nGrow Number 4557016", payer="oxford")
     assert value(e, "group_number") == "4557016"
+    # a short label two letters off may be another word: the number beside it is read, too unsurely to
+    # contradict what a client typed
     _, e = read("Oxford Health Plans\nMember ID 912345678\nGrow 4557016", payer="oxford")
-    assert value(e, "group_number") is None  # a short label two letters off is another word
+    assert value(e, "group_number") == "4557016" and e.fields["group_number"].confidence < LOW_CONFIDENCE
 
 
 def test_a_colon_between_digits_is_a_broken_glyph_or_the_values_dash():
@@ -619,3 +626,55 @@ def test_a_large_number_after_what_is_left_of_the_group_label_is_not_the_member_
     assert value(e, "member_id") == "571444147"
     e = read_placed("cigna", *[(text if text != "Srouo" else "Health", box) for text, box in words])
     assert value(e, "member_id") in ("78845105", "571444147")  # a word like no number's label bars nothing
+
+
+def test_a_prefix_row_whose_header_was_lost_still_makes_prefix_plus_number():
+    """SJM | BN2131912 | 01 under a header row OCR lost: alone, the number fits Anthem's whole shape only
+    repaired (BNZ131912); with the prefix column before it, it is the member ID as printed. A word of
+    prose is no prefix ("P.O. Box 618681")."""
+    _, e = read("Empire BlueCross BlueShield\nEdward Haddad\nSJM      BN2131912     01\nGroup No 31841MFH",
+                payer="anthem")
+    assert value(e, "member_id") == "SJMBN2131912" and e.fields["member_id"].repaired == 0
+    assert [p.field for p in e.fields["member_id"].parts] == ["member_prefix", "member_number"]
+    _, e = read("Empire BlueCross BlueShield\nClaims: P.O. Box 61868ABC1", payer="anthem")
+    assert value(e, "member_id") != "BOX61868ABC1"
+
+
+def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_contradict():
+    """"Srouo 78845105": the group's label misread. The number beside it, read plainly, is the group number
+    at a confidence that can confirm what a client typed but never contradict it; read unplainly, it is
+    not taken."""
+    card = "Cigna Healthcare\nID 571444147\nSrouo 78845105\nRx Grp RX2526"
+    _, e = read(card, payer="cigna")
+    assert value(e, "group_number") == "78845105" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    unplain = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page_from_text(card, confidence=0.6))])
+    assert value(unplain, "group_number") is None
+    # a word of three letters or fewer is too little to tell ("P.O." is as near "Grp No" as "Srouo" to "Group")
+    _, e = read("Harborview Health\nMember ID H12345678\nClaims: P.O. 188426", payer="unknown")
+    assert value(e, "group_number") is None
+    # nearly as near another number's label: no one's ("wromber": "Group Number" 67, "Member" 62)
+    _, e = read("Harborview Health\nSubscriber Name ALEX BECKER\nwromber 2644306529", payer="unknown")
+    assert value(e, "group_number") is None
+
+
+def test_a_labels_last_word_read_as_another_fields_label_still_labels_its_value():
+    """"GROUP ID" read as "GROUP JP 1D": the "1D" is the member ID's label "ID" to the label matcher, but
+    it ends one of the group's own labels, and the number after it is the group's."""
+    _, e = read("oscar\nMember ID OSC12345678\nGROUP JP 1D 466673", payer="oscar")
+    assert value(e, "group_number") == "466673" and value(e, "member_id") == "OSC12345678"
+
+
+def test_a_word_of_a_logo_is_no_label_and_another_labels_value_is_not_under_one():
+    """"Blue Shield of California" in logo type read as "Blue Shie 1d of california": the "1d" is no "ID"
+    label, so nothing under it is a member ID. And a value right after another field's label
+    ("PAYER ID # 94036") is that label's, whatever label stands above it."""
+    logo = [("Blue", (57, 5, 120, 60)), ("Shie", (190, 5, 110, 60)), ("1d", (300, 8, 49, 60)),
+            ("of", (360, 5, 50, 60)), ("california", (420, 5, 300, 60))]
+    payer_id_row = [("PAYER", (56, 146, 90, 23)), ("ID", (150, 146, 30, 23)), ("#", (185, 146, 15, 23)),
+                    ("94036", (255, 146, 95, 23))]
+    services = [("PROVIDER", (56, 189, 150, 24)), ("SERVICES", (215, 189, 140, 24)), ("1-877", (365, 189, 80, 24)),
+                ("874", (455, 189, 50, 24)), ("9143", (515, 189, 60, 24))]
+    e = read_placed("generic", *logo, *payer_id_row, *services)
+    assert value(e, "member_id") is None and value(e, "payer_id") == "94036"
+    e = read_placed("generic", ("ID#", (300, 110, 49, 22)), *payer_id_row)
+    assert value(e, "member_id") is None and value(e, "payer_id") == "94036"

@@ -408,6 +408,19 @@ def test_a_small_panel_printed_on_a_screenshot_of_the_card_is_not_the_card():
     assert side.method == "whole_image"
 
 
+def test_a_large_panel_turned_across_a_screenshot_of_the_card_is_not_the_card():
+    """A panel of the card's proportions standing upright on a screenshot of the card (a gradient's edge),
+    a quarter of the picture: a card so turned would fill at most two fifths of a picture of its own
+    proportions, so it is the card's print; the whole picture is read."""
+    face = card_face(245)
+    h, w = face.shape[:2]
+    top, bottom = int(0.12 * h), int(0.88 * h)
+    left = int(0.55 * w)
+    cv2.rectangle(face, (left, top), (left + int((bottom - top) / 1.586), bottom), (120, 60, 20), -1)
+    [side] = locate_cards(loaded(face))
+    assert side.method == "whole_image"
+
+
 def test_panel_across_a_pale_card_on_a_pale_frame_is_not_the_card():
     """A screenshot of a pale card with a card-shaped panel printed across its right side, on an app's pale
     frame: the strip the panel leaves out matches the frame's colour, yet it is most of the card, so it is

@@ -244,3 +244,45 @@ def test_the_first_and_the_deblurred_reading_vote_field_by_field(tmp_path):
     result = CardReader(engine=engine).read(shaken(card_photo(tmp_path / "f.png"), tmp_path))
     assert "deblur" in result.timings_ms
     assert result.fields["member_id"].value == "912345678" and result.fields["group_number"].value == "98765"
+
+
+def test_a_typed_name_the_page_misread_is_read_again_before_review(tmp_path):
+    """The page reading ran the middle initial into the first name (JANEQ); the member's line read again
+    alone reads JANE Q, so the correct form is not sent to review."""
+    glued = FRONT.replace("JANE Q DOE", "JANEQ DOE")
+    engine = FakeEngine([page_from_text(glued), page_from_text(BACK)],
+                        lines=[page_from_text("Member: JANE Q DOE")] * 60)
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                                            {"first_name": "Jane", "last_name": "Doe"})
+    assert "ocr_names" in result.timings_ms
+    assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
+    assert not result.needs_review
+
+
+def test_lines_read_unsurely_are_read_again_only_where_the_first_reading_needs_them(tmp_path):
+    """A card whose payer and numbers were read surely beside their labels costs no second look at its
+    doubtful lines; one whose member ID label was lost does."""
+    plain = CardReader(engine=FakeEngine([page_from_text(FRONT), page_from_text(BACK)]))
+    result = plain.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+    assert result.fields["member_id"].value == "912345678" and "ocr_doubtful" not in result.timings_ms
+    unlabelled = FRONT.replace("Member ID: ", "")
+    unsure = CardReader(engine=FakeEngine([page_from_text(unlabelled), page_from_text(BACK)]))
+    assert "ocr_doubtful" in unsure.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png")).timings_ms
+
+
+def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_reading(tmp_path, monkeypatch):
+    """Lines read unsurely are read again; where the new reading of a line loses a number (a BCBS prefix
+    "UXJ" read again as "UXJI" composes no member ID), the first reading of it stands."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Block, Line, Word
+
+    monkeypatch.setattr(pipeline, "reread_region", lambda engine, image, box, **_: [Word("X" * 40, box, 0.9)])
+    page = page_from_text(FRONT.replace("912345678     ", "912345678\n"))  # the member ID on a line of its own
+    unsure = replace(page, blocks=tuple(Block(tuple(
+        Line(tuple(replace(w, confidence=0.5) for w in line.words)) if "912345678" in line.text else line
+        for line in block.lines)) for block in page.blocks))
+    engine = FakeEngine([unsure, page_from_text(BACK)])
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+    assert "ocr_doubtful" in result.timings_ms and result.fields["member_id"].value == "912345678"
