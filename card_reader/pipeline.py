@@ -22,8 +22,8 @@ import numpy as np
 
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
-from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings, extract_fields,
-                      forget_rows, settle_parts, settle_value, shape_zones)
+from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings,
+                      extract_fields, forget_rows, settle_parts, settle_value, shape_zones)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
@@ -248,6 +248,7 @@ class CardReader:
         return True
 
     def _doubtful_lines_read(self, side: ReadSide) -> ReadSide:
+        """The side with its least sure lines (``_doubtful_lines``) read again alone, from the ink."""
         page = side.page
         for box in _doubtful_lines(page):
             page = replace_words(page, box, reread_region(self.engine, side.ink, box))
