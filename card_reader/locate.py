@@ -194,6 +194,14 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, exp
             polished = Quad(corners, score)
             if score >= MIN_OUTLINE_SCORE and (best is None or _side_by_side_partner(best, [polished])):
                 quads.append(polished)
+    if not quads:
+        # last of all: three sides found, the fourth not (a white card's edge over a checked cloth's white
+        # squares): it runs between the far ends of the two sides found whole beside the third
+        for proposed in three_side_quads(search, all_edges):
+            score, corners = max(((outline_score(c, support, lab), c)
+                                  for c in (proposed, snap_to_edges(proposed, edges))), key=lambda sc: sc[0])
+            if score >= MIN_OUTLINE_SCORE:
+                quads.append(Quad(corners, score))
     return _distinct(sorted(quads, key=lambda q: -q.score))
 
 
@@ -353,6 +361,44 @@ def line_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> li
             continue
         quads.append(order_corners(corners))
     return quads
+
+
+def three_side_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 10) -> list[np.ndarray]:
+    """Quadrilaterals from two roughly parallel lines and a third meeting both at an end of the stretch
+    each was found on; the fourth side joins the other ends of those stretches."""
+    h, w = search.image.shape[:2]
+    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    lines = [line for line in straight_lines(search) if could_be_card_edge(line, near_edges, search.lab)][:max_lines]
+    reach = 0.06 * min(h, w)  # a found stretch's end this near the third line meets it
+    quads = []
+    for a, b in itertools.combinations(lines, 2):
+        if _angle_between(a, b) > 20 or _gap(a, b) < 0.12 * min(h, w):
+            continue
+        for c in lines:
+            if c is a or c is b or not 55 <= _angle_between(a, c) <= 125:
+                continue
+            ends = [_far_end(line, _cross(line, c), reach) for line in (a, b)]
+            near = [_cross(line, c) for line in (a, b)]
+            if any(p is None for p in (*ends, *near)):
+                continue
+            corners = np.array([near[0], near[1], ends[1], ends[0]], np.float32)
+            if (corners[:, 0] < 0).any() or (corners[:, 0] > w).any() or (corners[:, 1] < 0).any() or \
+                    (corners[:, 1] > h).any():
+                continue
+            quads.append(order_corners(corners))
+    return quads
+
+
+def _far_end(line: "_Line", meeting: Optional[np.ndarray], reach: float) -> Optional[np.ndarray]:
+    """The end of the line's found stretch away from ``meeting``, if the other end is there."""
+    if meeting is None:
+        return None
+    at = float((meeting - line.point) @ line.direction)
+    if abs(at - line.start) <= reach:
+        return line.point + line.end * line.direction
+    if abs(at - line.end) <= reach:
+        return line.point + line.start * line.direction
+    return None
 
 
 def straight_lines(search: SearchCopy) -> list["_Line"]:

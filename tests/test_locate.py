@@ -588,3 +588,23 @@ def test_an_outline_with_a_corner_off_the_picture_is_no_card():
     off = inside.copy()
     off[3] = (-20, 330)
     assert outline_score(off, support, lab) == 0.0
+
+
+def test_three_sides_found_and_the_fourth_lost_make_an_outline(monkeypatch):
+    """A white card's right edge over a checked cloth's white squares gives no line: the two sides found
+    whole beside the left one end where the card ends, and the fourth side joins those ends. A line that
+    ends short of them (a rule printed on the card) meets neither at an end and makes no outline."""
+    from card_reader import locate
+
+    def line(x0, y0, x1, y1):
+        start, end = np.array([x0, y0], float), np.array([x1, y1], float)
+        length = float(np.linalg.norm(end - start))
+        return locate._Line(start, (end - start) / length, 0.0, length, length, (0.0, length))
+
+    top, bottom, left, rule = line(100, 100, 540, 100), line(100, 377, 540, 377), line(100, 100, 100, 377), \
+        line(300, 150, 300, 320)
+    monkeypatch.setattr(locate, "straight_lines", lambda search: [top, bottom, left, rule])
+    monkeypatch.setattr(locate, "could_be_card_edge", lambda *_: True)
+    search = SearchCopy.of(np.full((480, 640, 3), 128, np.uint8))
+    quads = locate.three_side_quads(search, np.zeros((480, 640), np.uint8))
+    assert [q.round().tolist() for q in quads] == [[[100, 100], [540, 100], [540, 377], [100, 377]]]
