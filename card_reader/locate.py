@@ -337,13 +337,7 @@ def _support_map(edges: np.ndarray) -> np.ndarray:
 def line_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> list[np.ndarray]:
     """Quadrilaterals bounded by two pairs of long straight lines that may be a card's edges."""
     h, w = search.image.shape[:2]
-    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    lines = []
-    for line in straight_lines(search):  # longest first
-        if could_be_card_edge(line, near_edges, search.lab):
-            lines.append(line)
-            if len(lines) == max_lines:
-                break
+    lines = _edge_lines(search, edges, max_lines)
     pairs = []
     for a, b in itertools.combinations(lines, 2):
         if _angle_between(a, b) <= 20 and _gap(a, b) >= 0.12 * min(h, w):
@@ -367,8 +361,7 @@ def three_side_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 10)
     """Quadrilaterals from two roughly parallel lines and a third meeting both at an end of the stretch
     each was found on; the fourth side joins the other ends of those stretches."""
     h, w = search.image.shape[:2]
-    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
-    lines = [line for line in straight_lines(search) if could_be_card_edge(line, near_edges, search.lab)][:max_lines]
+    lines = _edge_lines(search, edges, max_lines)
     reach = 0.06 * min(h, w)  # a found stretch's end this near the third line meets it
     quads = []
     for a, b in itertools.combinations(lines, 2):
@@ -387,6 +380,13 @@ def three_side_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 10)
                 continue
             quads.append(order_corners(corners))
     return quads
+
+
+def _edge_lines(search: SearchCopy, edges: np.ndarray, max_lines: int) -> list["_Line"]:
+    """The longest straight lines that could be a card's edge (``could_be_card_edge``), longest first."""
+    near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    return list(itertools.islice((line for line in straight_lines(search)
+                                  if could_be_card_edge(line, near_edges, search.lab)), max_lines))
 
 
 def _far_end(line: "_Line", meeting: Optional[np.ndarray], reach: float) -> Optional[np.ndarray]:
