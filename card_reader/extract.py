@@ -885,15 +885,36 @@ def combine_readings(readings: list[Extraction]) -> Extraction:
     # gives it up for its next reading, or goes unread
     member, group = fields.get("member_id"), fields.get("group_number")
     if member is not None and group is not None and member.value == group.value:
-        loser = min(MAIN_NUMBERS, key=lambda n: fields[n].confidence)
-        others = [c for c in alternatives.get(loser, ()) if c.value != member.value]
-        if others:
-            fields[loser] = replace(others[0], confidence=round(others[0].confidence * AMBIGUITY_FACTOR, 3))
-            alternatives[loser] = tuple(others[1:])
-        else:
-            del fields[loser]
-            alternatives.pop(loser, None)
+        _give_up(min(MAIN_NUMBERS, key=lambda n: fields[n].confidence), fields, alternatives)
     return Extraction(fields, alternatives, readings[0].zones)
+
+
+def _give_up(name: str, fields: dict[str, Candidate], alternatives: dict[str, tuple[Candidate, ...]]) -> None:
+    """The field gives up its value for its next reading of another value, or goes unread."""
+    lost = fields[name].value
+    others = [c for c in alternatives.get(name, ()) if c.value != lost]
+    if others:
+        fields[name] = replace(others[0], confidence=round(others[0].confidence * AMBIGUITY_FACTOR, 3))
+        alternatives[name] = tuple(others[1:])
+    else:
+        del fields[name]
+        alternatives.pop(name, None)
+
+
+def without_distractors(extraction: Extraction, template: PayerTemplate) -> Extraction:
+    """A member ID or group number read from the very words another field read as its own, where that
+    field is one a client may take for it (an Rx group's "RX GROUP 925743", read as "GROUP 925743" by
+    a reading that split the label): the distractor's label is the longer, so the number is its, and the
+    main field gives it up."""
+    fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
+    for name in MAIN_NUMBERS:
+        found = fields.get(name)
+        if found is not None and any(
+                other in fields and name in spec.distractor_for and fields[other].side == found.side
+                and fields[other].box.overlap(found.box) > 0.5 and fields[other].value == found.value
+                for other, spec in template.fields.items()):
+            _give_up(name, fields, alternatives)
+    return replace(extraction, fields=fields, alternatives=alternatives)
 
 
 def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:

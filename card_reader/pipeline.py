@@ -23,7 +23,8 @@ import numpy as np
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
 from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings,
-                      extract_fields, forget_rows, settle_parts, settle_value, shape_zones)
+                      extract_fields, forget_rows, settle_parts, settle_value, shape_zones,
+                      without_distractors)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
@@ -224,7 +225,7 @@ class CardReader:
             with _timed(timings, "ocr_second_pass"):
                 extraction = combine_readings([extraction, *self._reread(sides, unsure, payer.template)])
         with _timed(timings, "ocr_settle"):
-            extraction = self._settle(sides, extraction, payer.template)
+            extraction = self._settle(sides, without_distractors(extraction, payer.template), payer.template)
         return sides, payer, extraction
 
     def _match_and_extract(self, sides: list[ReadSide], timings: dict[str, float]) -> tuple[PayerMatch, Extraction]:

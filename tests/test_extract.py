@@ -678,3 +678,22 @@ def test_a_word_of_a_logo_is_no_label_and_another_labels_value_is_not_under_one(
     assert value(e, "member_id") is None and value(e, "payer_id") == "94036"
     e = read_placed("generic", ("ID#", (300, 110, 49, 22)), *payer_id_row)
     assert value(e, "member_id") is None and value(e, "payer_id") == "94036"
+
+
+def test_a_main_number_read_from_an_rx_groups_own_words_gives_them_up():
+    """A reading that split "RX GROUP 925743" read "GROUP 925743" as the group number; another read the
+    words whole as the Rx group. One printed number is one field's: the Rx group, whose label is the
+    longer, keeps it, and the group number takes its next reading or none. A group printed elsewhere
+    with the same digits is left alone."""
+    from dataclasses import replace
+
+    from card_reader.extract import Candidate, Extraction, without_distractors
+    from card_reader.ocr import Box
+
+    words = Box(640, 253, 110, 40)
+    rx_group = Candidate("rx_group", "925743", "925743", 0.95, "front", words, "Rx Group", "beside")
+    group = Candidate("group_number", "925743", "925743", 0.95, "front", words, "Group", "beside")
+    card = Extraction({"rx_group": rx_group, "group_number": group}, {}, {})
+    assert "group_number" not in without_distractors(card, TEMPLATES.generic).fields
+    elsewhere = Extraction({"rx_group": rx_group, "group_number": replace(group, box=Box(60, 400, 110, 40))}, {}, {})
+    assert without_distractors(elsewhere, TEMPLATES.generic).fields["group_number"].value == "925743"
