@@ -111,9 +111,9 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     for side_page in pages:
         rows = text_rows(side_page.page)
         hits = _find_labels(template, rows)
-        heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
-        if heights:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
-            hits = [h for h in hits if h.box.h < LOGO_HEIGHT * statistics.median(heights)]
+        typical = _typical_height(rows)
+        if typical:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
+            hits = [h for h in hits if h.box.h < LOGO_HEIGHT * typical]
         for hit in hits:
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
@@ -641,16 +641,22 @@ def _owned(name: str, template: PayerTemplate, rows: list[Line], hits: list[_Lab
     return owned
 
 
+def _typical_height(rows: list[Line]) -> Optional[float]:
+    """The median height of the side's words of two letters or digits or more (None without any)."""
+    heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
+    return statistics.median(heights) if heights else None
+
+
 def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
                           side: str, taken: list[Box]) -> list[Candidate]:
     """Values of the field's pattern printed in larger type than the card's text, of solid words no other
     field claims: the card's main number, whose small label was lost beside it (a label read at the
     value's scale). Dates, phones and dashed numbers are not solid."""
     spec = template.fields[name]
-    heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
-    if not heights:
+    typical = _typical_height(rows)
+    if not typical:
         return []
-    large = PROMINENT * statistics.median(heights)
+    large = PROMINENT * typical
     owned = _owned(name, template, rows, hits, taken)
     out = []
     for r, row in enumerate(rows):
