@@ -109,7 +109,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     zones: dict[str, list[Zone]] = {}
     read = []
     for side_page in pages:
-        rows = text_rows(side_page.page)
+        rows = _labels_split_off(text_rows(side_page.page), template)
         hits = _find_labels(template, rows)
         typical = _typical_height(rows)
         if typical:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
@@ -183,6 +183,33 @@ def _label_index(template: PayerTemplate) -> _LabelIndex:
         index = _LabelIndex(tuple(sorted(entries, key=lambda e: -len(e.squashed))))
         cached = _LABEL_INDEXES[id(template)] = (template, index)
     return cached[1]
+
+
+GLUED_LABEL = 5  # letters: a label this long read run on after a value ("6234MT11ARXBIN") is split off
+
+
+def _labels_split_off(rows: list[Line], template: PayerTemplate) -> list[Line]:
+    """Rows with a long label that OCR ran on after a value, with no space read ("6234MT11ARXBIN": the
+    group number and the next column's "RXBIN"), split into two words, the box shared by letters."""
+    endings = {label.squashed for label in _label_index(template).labels if len(label.squashed) >= GLUED_LABEL}
+    out = []
+    for row in rows:
+        words = []
+        for word in row.words:
+            text = word.text.rstrip(":#")
+            ending = next((e for e in endings if text.upper().endswith(e) and len(text) > len(e)
+                           and any(ch.isdigit() for ch in text[:-len(e)])), None)
+            if ending is None or not text[-len(ending):].isalpha():
+                words.append(word)
+                continue
+            cut = len(word.text) - len(ending) - (len(word.text) - len(text))
+            split_x = word.box.x + round(word.box.w * cut / len(word.text))
+            words += [Word(word.text[:cut], Box(word.box.x, word.box.y, split_x - word.box.x, word.box.h),
+                           word.confidence),
+                      Word(word.text[cut:], Box(split_x, word.box.y, word.box.right - split_x, word.box.h),
+                           word.confidence)]
+        out.append(Line(tuple(words)) if len(words) != len(row.words) else row)
+    return out
 
 
 def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:

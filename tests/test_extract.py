@@ -697,3 +697,11 @@ def test_a_main_number_read_from_an_rx_groups_own_words_gives_them_up():
     assert "group_number" not in without_distractors(card, TEMPLATES.generic).fields
     elsewhere = Extraction({"rx_group": rx_group, "group_number": replace(group, box=Box(60, 400, 110, 40))}, {}, {})
     assert without_distractors(elsewhere, TEMPLATES.generic).fields["group_number"].value == "925743"
+
+
+def test_a_label_run_on_after_a_value_is_split_off():
+    """"GROUP NUMBER 6234MT11ARXBIN 610097": OCR read the group and the next column's "RXBIN" as one word.
+    The label is split off: the group is 6234MT11A and the Rx BIN its own."""
+    _, e = read("Anthem Blue Cross and Blue Shield\nMember ID SUK102329983\nGROUP NUMBER 6234MT11ARXBIN 610097",
+                payer="anthem")
+    assert value(e, "group_number") == "6234MT11A" and value(e, "rx_bin") == "610097"
