@@ -164,11 +164,19 @@ class _Label:
     key: str  # squashed with OCR slips folded (see _label_key)
 
 
-@dataclass(frozen=True, eq=False)  # hashed by identity: one per template, the key of ``_row_matches``'s cache
+@dataclass(eq=False)  # hashed by identity: one per template, the key of ``_row_matches``'s cache
 class _LabelIndex:
     """Every label of a template, longest first, so 'Rx Grp' claims words before 'Grp'."""
 
     labels: tuple[_Label, ...]
+
+    @functools.cached_property
+    def glued_endings(self) -> frozenset[str]:
+        """The labels long enough to be split off a value OCR ran them onto (``GLUED_LABEL``)."""
+        return frozenset(label.squashed for label in self.labels if len(label.squashed) >= GLUED_LABEL)
+
+    def squashed(self, field: str) -> list[str]:
+        return [label.squashed for label in self.labels if label.field == field]
 
 
 _LABEL_INDEXES: dict[int, tuple[PayerTemplate, _LabelIndex]] = {}
@@ -191,14 +199,16 @@ GLUED_LABEL = 5  # letters: a label this long read run on after a value ("6234MT
 def _labels_split_off(rows: list[Line], template: PayerTemplate) -> list[Line]:
     """Rows with a long label that OCR ran on after a value, with no space read ("6234MT11ARXBIN": the
     group number and the next column's "RXBIN"), split into two words, the box shared by letters."""
-    endings = {label.squashed for label in _label_index(template).labels if len(label.squashed) >= GLUED_LABEL}
+    endings = _label_index(template).glued_endings
     out = []
     for row in rows:
         words = []
         for word in row.words:
             text = word.text.rstrip(":#")
-            ending = next((e for e in endings if text.upper().endswith(e) and len(text) > len(e)
-                           and any(ch.isdigit() for ch in text[:-len(e)])), None)
+            upper = text.upper()
+            ending = next((e for e in endings if upper.endswith(e) and len(text) > len(e)
+                           and any(ch.isdigit() for ch in text[:-len(e)])), None) \
+                if any(ch.isdigit() for ch in text) else None
             if ending is None or not text[-len(ending):].isalpha():
                 words.append(word)
                 continue
@@ -733,7 +743,8 @@ def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_
     word = squash(text)
     if len(word) < LOST_LABEL_LETTERS:
         return None
-    nearest = {name: max(fuzz.ratio(word, squash(label)) for label in template.fields[name].labels)
+    index = _label_index(template)
+    nearest = {name: max(fuzz.ratio(word, label) for label in index.squashed(name))
                for name in fields if name in template.fields and template.fields[name].labels}
     ranked = sorted(nearest.items(), key=lambda item: -item[1])
     if not ranked or ranked[0][1] < LOST_LABEL_SCORE or (len(ranked) > 1 and

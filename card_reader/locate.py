@@ -165,9 +165,10 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, exp
     all_edges = edges | soft_edge_map(search)
     support = _support_map(all_edges)
     lab = search.lab
-    proposals = line_quads(search, all_edges) + contour_quads(edges, search)
+    lines = edge_lines(search, all_edges)
+    proposals = line_quads(search, lines) + contour_quads(edges, search)
     if not proposals:
-        return []
+        return _distinct(_three_side_outlines(search, lines, edges, support))
     # the edge evidence bounds the score: only the proposals with the most, and enough to reach the bar
     # after snapping, are scored whole
     fits = _edge_fits(np.array(proposals), support)
@@ -195,14 +196,21 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, exp
             if score >= MIN_OUTLINE_SCORE and (best is None or _side_by_side_partner(best, [polished])):
                 quads.append(polished)
     if not quads:
-        # last of all: three sides found, the fourth not (a white card's edge over a checked cloth's white
-        # squares): it runs between the far ends of the two sides found whole beside the third
-        for proposed in three_side_quads(search, all_edges):
-            score, corners = max(((outline_score(c, support, lab), c)
-                                  for c in (proposed, snap_to_edges(proposed, edges))), key=lambda sc: sc[0])
-            if score >= MIN_OUTLINE_SCORE:
-                quads.append(Quad(corners, score))
+        quads = _three_side_outlines(search, lines, edges, support)
     return _distinct(sorted(quads, key=lambda q: -q.score))
+
+
+def _three_side_outlines(search: SearchCopy, lines: list["_Line"], edges: np.ndarray,
+                         support: np.ndarray) -> list[Quad]:
+    """Last of all: three sides found, the fourth not (a white card's edge over a checked cloth's white
+    squares): it runs between the far ends of the two sides found whole beside the third."""
+    quads = []
+    for proposed in three_side_quads(search, lines):
+        score, corners = max(((outline_score(c, support, search.lab), c)
+                              for c in (proposed, snap_to_edges(proposed, edges))), key=lambda sc: sc[0])
+        if score >= MIN_OUTLINE_SCORE:
+            quads.append(Quad(corners, score))
+    return sorted(quads, key=lambda q: -q.score)
 
 
 def snap_to_edges(corners: np.ndarray, edges: np.ndarray, reach: int = 6) -> np.ndarray:
@@ -334,10 +342,9 @@ def _support_map(edges: np.ndarray) -> np.ndarray:
     return support
 
 
-def line_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> list[np.ndarray]:
-    """Quadrilaterals bounded by two pairs of long straight lines that may be a card's edges."""
+def line_quads(search: SearchCopy, lines: list["_Line"]) -> list[np.ndarray]:
+    """Quadrilaterals bounded by two pairs of the lines (``edge_lines``) that may be a card's edges."""
     h, w = search.image.shape[:2]
-    lines = _edge_lines(search, edges, max_lines)
     pairs = []
     for a, b in itertools.combinations(lines, 2):
         if _angle_between(a, b) <= 20 and _gap(a, b) >= 0.12 * min(h, w):
@@ -357,11 +364,10 @@ def line_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> li
     return quads
 
 
-def three_side_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 10) -> list[np.ndarray]:
-    """Quadrilaterals from two roughly parallel lines and a third meeting both at an end of the stretch
-    each was found on; the fourth side joins the other ends of those stretches."""
+def three_side_quads(search: SearchCopy, lines: list["_Line"]) -> list[np.ndarray]:
+    """Quadrilaterals from two roughly parallel lines (of ``edge_lines``) and a third meeting both at an
+    end of the stretch each was found on; the fourth side joins the other ends of those stretches."""
     h, w = search.image.shape[:2]
-    lines = _edge_lines(search, edges, max_lines)
     reach = 0.06 * min(h, w)  # a found stretch's end this near the third line meets it
     quads = []
     for a, b in itertools.combinations(lines, 2):
@@ -382,8 +388,9 @@ def three_side_quads(search: SearchCopy, edges: np.ndarray, max_lines: int = 10)
     return quads
 
 
-def _edge_lines(search: SearchCopy, edges: np.ndarray, max_lines: int) -> list["_Line"]:
-    """The longest straight lines that could be a card's edge (``could_be_card_edge``), longest first."""
+def edge_lines(search: SearchCopy, edges: np.ndarray, max_lines: int = 14) -> list["_Line"]:
+    """The longest straight lines that could be a card's edge (``could_be_card_edge``), longest first:
+    found once, for both the four-side and the three-side proposals."""
     near_edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     return list(itertools.islice((line for line in straight_lines(search)
                                   if could_be_card_edge(line, near_edges, search.lab)), max_lines))

@@ -606,5 +606,5 @@ def test_three_sides_found_and_the_fourth_lost_make_an_outline(monkeypatch):
     monkeypatch.setattr(locate, "straight_lines", lambda search: [top, bottom, left, rule])
     monkeypatch.setattr(locate, "could_be_card_edge", lambda *_: True)
     search = SearchCopy.of(np.full((480, 640, 3), 128, np.uint8))
-    quads = locate.three_side_quads(search, np.zeros((480, 640), np.uint8))
+    quads = locate.three_side_quads(search, locate.edge_lines(search, np.zeros((480, 640), np.uint8)))
     assert [q.round().tolist() for q in quads] == [[[100, 100], [540, 100], [540, 377], [100, 377]]]
