@@ -963,11 +963,13 @@ def without_distractors(extraction: Extraction, template: PayerTemplate) -> Extr
 
 def _as_whole(candidate: Candidate, wholes: list[Candidate]) -> Candidate:
     """A reading of a value printed in parts that another reading composed whole: the number without its
-    BCBS prefix (the prefix's column lost in a re-read, the number repaired to fit) votes for the whole."""
-    part = canonical_look_alikes(candidate.value)
+    BCBS prefix (the prefix's column lost in a re-read, the number repaired to fit, perhaps with one stray
+    glyph read before it: "S$Z4387010" of SHU | SZ4387010) votes for the whole."""
+    read = canonical_look_alikes(candidate.value)
     for whole in wholes:
-        if whole.value != candidate.value and len(part) >= len(whole.value) // 2 \
-                and canonical_look_alikes(whole.value).endswith(part):
+        if whole.value != candidate.value and any(
+                len(part) >= len(whole.value) // 2 and canonical_look_alikes(whole.value).endswith(part)
+                for part in (read, read[1:])):
             return replace(whole, confidence=candidate.confidence)
     return candidate
 

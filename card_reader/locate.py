@@ -58,6 +58,8 @@ PATTERN_COLOUR_DISTANCE = 30.0  # Lab units between a table's colours that make 
 TABLE_COLOUR_SHARE = 0.15  # of the border's pixels: a colour this common there is one of the table's
 BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
 TABLE_STRIP_SHARE = 0.4  # a table's stripe or a shadow left out of an outline is at most this share of it
+TABLE_INSIDE_SHARE = 0.9  # of an outline's inside in the table's colours: table, unless no side steps sharply
+NEIGHBOUR_STEP = 45.0  # Lab units between just inside a side and just outside it: another object's edge
 
 
 @dataclass(frozen=True)
@@ -146,15 +148,19 @@ class SearchCopy:
     flat_lab: np.ndarray  # uint8 Lab of ``flat``
     half_channels: tuple[np.ndarray, ...]  # lightness and stretched colour axes of ``flat`` at half size
     lab: np.ndarray  # float32 Lab of the photo, noise smoothed: where colours are compared point to point
+    border: np.ndarray  # Lab colours along the photo's border (``border_colours``)
+    table: np.ndarray  # the table's colours (``table_colours`` of the border)
 
     @staticmethod
     def of(image: np.ndarray) -> "SearchCopy":
         flat = erase_texture(image)
+        flat_lab = cv2.cvtColor(flat, cv2.COLOR_BGR2LAB)
         h, w = image.shape[:2]
         half = cv2.resize(flat, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
         lab = cv2.cvtColor(cv2.GaussianBlur(image, (5, 5), 0), cv2.COLOR_BGR2LAB).astype(np.float32)
-        return SearchCopy(image, flat, cv2.cvtColor(flat, cv2.COLOR_BGR2LAB),
-                          _edge_channels(cv2.cvtColor(half, cv2.COLOR_BGR2LAB), chroma_gain=6.0), lab)
+        border = border_colours(flat_lab)
+        return SearchCopy(image, flat, flat_lab, _edge_channels(cv2.cvtColor(half, cv2.COLOR_BGR2LAB), chroma_gain=6.0),
+                          lab, border, table_colours(border))
 
 
 def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, expect_sides: int = 1) -> list[Quad]:
@@ -195,9 +201,46 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, exp
             polished = Quad(corners, score)
             if score >= MIN_OUTLINE_SCORE and (best is None or _side_by_side_partner(best, [polished])):
                 quads.append(polished)
+    quads = _not_table(quads, search)
     if not quads:
         quads = _three_side_outlines(search, lines, edges, support)
     return _distinct(sorted(quads, key=lambda q: -q.score))
+
+
+def _not_table(quads: list[Quad], search: SearchCopy) -> list[Quad]:
+    """The outlines that are not a stretch of table beside a card: table-coloured inside, with a side on
+    the card's edge (table just inside it, something else just outside) and the others on the table's
+    grain. A white card on a white table is table-coloured inside too, but just inside each side is card."""
+    flat_lab = search.flat_lab.astype(np.float32)
+    shape = flat_lab.shape[:2]
+
+    def table_distance(colours: np.ndarray) -> np.ndarray:
+        return np.min([np.linalg.norm(colours - colour, axis=-1) for colour in search.table], axis=0)
+
+    def table_beside_card(corners: np.ndarray) -> bool:
+        inside = cv2.erode(_polygon_mask(corners, shape), np.ones((9, 9), np.uint8)) > 0
+        if not inside.any() or np.mean(table_distance(flat_lab[inside]) < TABLE_COLOUR_DISTANCE) < TABLE_INSIDE_SHARE:
+            return False
+        return any(np.linalg.norm(outer - inner) > NEIGHBOUR_STEP and table_distance(inner) < TABLE_COLOUR_DISTANCE
+                   and table_distance(outer) > NEIGHBOUR_STEP for inner, outer in _side_colours(corners, flat_lab))
+
+    return [q for q in quads if not table_beside_card(q.corners)]
+
+
+def _side_colours(corners: np.ndarray, flat_lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each side's median colour just inside it and just outside it."""
+    centre = corners.mean(axis=0)
+    h, w = flat_lab.shape[:2]
+    inward = (centre - corners) * 0.06
+
+    def colour(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        points = _side_points(a, b, 32)
+        x = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
+        y = np.clip(np.round(points[:, 1]).astype(int), 0, h - 1)
+        return np.median(flat_lab[y, x], axis=0)
+
+    ends = [(corners[i], corners[(i + 1) % 4], inward[i], inward[(i + 1) % 4]) for i in range(4)]
+    return [(colour(a + da, b + db), colour(a - da, b - db)) for a, b, da, db in ends]
 
 
 def _three_side_outlines(search: SearchCopy, lines: list["_Line"], edges: np.ndarray,
@@ -210,7 +253,7 @@ def _three_side_outlines(search: SearchCopy, lines: list["_Line"], edges: np.nda
                               for c in (proposed, snap_to_edges(proposed, edges))), key=lambda sc: sc[0])
         if score >= MIN_OUTLINE_SCORE:
             quads.append(Quad(corners, score))
-    return sorted(quads, key=lambda q: -q.score)
+    return _not_table(sorted(quads, key=lambda q: -q.score), search)
 
 
 def snap_to_edges(corners: np.ndarray, edges: np.ndarray, reach: int = 6) -> np.ndarray:
@@ -544,11 +587,9 @@ def contour_quads(edges: np.ndarray, search: SearchCopy) -> list[np.ndarray]:
     area = edges.shape[0] * edges.shape[1]
     quads = []
     masks = [cv2.dilate(edges, np.ones((3, 3), np.uint8), iterations=2)]
-    border = border_colours(search.flat_lab)
-    masks.append(colour_mask(search.flat_lab, np.median(border, axis=0)[None]))
-    colours = table_colours(border)
-    if len(colours) > 1:
-        masks.append(colour_mask(search.flat_lab, colours))
+    masks.append(colour_mask(search.flat_lab, np.median(search.border, axis=0)[None]))
+    if len(search.table) > 1:
+        masks.append(colour_mask(search.flat_lab, search.table))
     for mask in masks:
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:

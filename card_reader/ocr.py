@@ -175,6 +175,7 @@ MAX_WORD_GAP = 12.0  # in word heights: further apart, two words are not one lin
 LINE_PSM = 7  # Tesseract's page segmentation mode for a single line of text
 MIN_KNOWN_WORDS = 2  # card words (labels, payer names) read confidently that make a reading plainly upright
 KEEP_UNCOVERED_CONFIDENCE = 0.6  # a first-pass word this sure survives a re-read that found nothing over it
+GLYPH_GAP = 0.3  # in letter heights: words of one line this close were printed as one token (a space is wider)
 
 
 def read_upright(engine: OcrEngine, image: np.ndarray, *, turns: Sequence[int] = (0, 180),
@@ -286,8 +287,29 @@ def _chain_rows(page: Page) -> list[Line]:
         while k in right:
             k = right[k]
             chain.append(words[k])
-        rows.append(Line(tuple(chain)))
+        rows.append(_rejoin_split_tokens(chain))
     return sorted(rows, key=lambda r: (r.box.y, r.box.x))
+
+
+def _rejoin_split_tokens(words: Sequence[Word]) -> Line:
+    """The line with a number the engine split at glyph spacing made one word again: large monospaced
+    digits read as "13 19 3 5 12 2 3" for 1319351223. Only words of letters and digits, each holding a
+    digit (a label's tail read close before a value, "io", stays apart), of one type size on one
+    baseline, and no further apart than ``GLYPH_GAP``: no space a card prints between two words is that
+    narrow."""
+    joined: list[Word] = []
+    for word in words:
+        last = joined[-1] if joined else None
+        if last is not None and all(w.text.isalnum() and any(ch.isdigit() for ch in w.text) for w in (last, word)) \
+                and min(last.box.h, word.box.h) >= 0.75 * max(last.box.h, word.box.h) \
+                and abs(last.box.bottom - word.box.bottom) <= 0.2 * max(last.box.h, word.box.h) \
+                and 0 <= word.box.x - last.box.right <= GLYPH_GAP * max(last.box.h, word.box.h):
+            weight = len(last.text), len(word.text)
+            confidence = (last.confidence * weight[0] + word.confidence * weight[1]) / sum(weight)
+            joined[-1] = Word(last.text + word.text, last.box.union(word.box), confidence)
+        else:
+            joined.append(word)
+    return Line(tuple(joined))
 
 
 def _word_end(word: Word, words: Sequence[Word]) -> int:

@@ -172,7 +172,8 @@ def parse_date(text: str) -> Optional[date]:
 
 
 _PRINTED_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}([-.])\d{1,2}\1(?:19|20)\d{2}")
-_PRINTED_PHONE = re.compile(r"(?:1[-.\s]?)?(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}")
+# OCR may read a space after a separator blur widened ("855.237. 7361")
+_PRINTED_PHONE = re.compile(r"(?:1[-.\s]?)?(?:\(\d{3}\)\s?|\d{3}[-.]\s?)\d{3}[-.]\s?\d{4}")
 
 
 def is_date_or_phone(text: str) -> bool:

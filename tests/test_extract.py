@@ -461,6 +461,10 @@ def test_a_re_read_that_lost_the_prefix_votes_for_the_whole_value():
     number_only = replace(whole, value="ETO267210", placement="below", parts=(), confidence=0.9)
     readings = [Extraction({"member_id": whole})] + [Extraction({"member_id": number_only})] * 2
     assert combine_readings(readings).fields["member_id"].value == "SFJET0267210"
+    # the number read with a stray glyph before it (a glyph of the prefix column run into it)
+    stray = replace(number_only, value="SET0267210", confidence=0.9)
+    assert combine_readings([Extraction({"member_id": whole}), Extraction({"member_id": stray})]
+                            ).fields["member_id"].value == "SFJET0267210"
 
 
 def test_readings_that_differ_only_in_a_dash_are_one_vote_spelt_with_the_dash():

@@ -608,3 +608,17 @@ def test_three_sides_found_and_the_fourth_lost_make_an_outline(monkeypatch):
     search = SearchCopy.of(np.full((480, 640, 3), 128, np.uint8))
     quads = locate.three_side_quads(search, locate.edge_lines(search, np.zeros((480, 640), np.uint8)))
     assert [q.round().tolist() for q in quads] == [[[100, 100], [540, 100], [540, 377], [100, 377]]]
+
+
+def test_a_stretch_of_table_beside_the_card_is_no_card_but_a_white_card_on_a_white_table_is():
+    """An outline of wood grain whose top side is the card's lower edge: table inside, the card's colour
+    just past that side. A white card on a white table is table-coloured inside too, and kept."""
+    from card_reader.locate import Quad, _not_table
+
+    size = (640, 480)
+    card = placement((250, 140), 330, 0)
+    below = np.float32([card[3], card[2], [card[2][0] + 20, 430], [card[3][0] - 10, 440]])
+    search = SearchCopy.of(composite(wood(size), card))
+    assert [q.score for q in _not_table([Quad(card, 0.8), Quad(below, 0.9)], search)] == [0.8]
+    white = SearchCopy.of(composite(plain(size, 240), card))
+    assert len(_not_table([Quad(card, 0.8)], white)) == 1

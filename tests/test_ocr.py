@@ -188,3 +188,19 @@ def test_a_label_read_into_the_value_under_it_is_split_off_and_read():
     assert engine.line_calls == 1 and set(split) == {"955482", "36936581", "Grp"}
     assert split["955482"].box.y >= 310 and split["Grp"].box.bottom <= 318  # the value below its label
     assert split["36936581"].box == Box(48, 96, 256, 38)
+
+
+def test_a_number_split_at_glyph_spacing_is_one_word_of_its_row_but_printed_spaces_are_kept():
+    """Large monospaced digits read as "13 19 3 5": the gaps are a glyph's spacing (8 px at 55 px tall),
+    where a printed space is half a letter height or more."""
+    number = [word("13", 321, w=74, h=55), word("19", 403, w=74, h=55), word("3", 485, w=35, h=55),
+              word("5", 528, w=33, h=55), word("01", 601, w=74, h=55, confidence=0.6)]  # the suffix, a space apart
+    page = page_of(word("IDENTIFICATION", 49, y=125, h=19), word("#", 284, y=125, w=16, h=19), *number,
+                   word("H7845", 720, y=112, h=30), word("314", 820, y=112, h=30))
+    [row] = page.rows
+    assert [w.text for w in row.words] == ["IDENTIFICATION", "#", "131935", "01", "H7845", "314"]
+    joined = row.words[2]
+    assert joined.box == Box(321, 100, 240, 55) and 0.94 < joined.confidence < 0.96
+    # a label's tail read close before the value ("ID" as "io") is no part of it
+    [row] = page_of(word("io", 140, w=30, h=55), word("418517873", 176, w=250, h=55)).rows
+    assert [w.text for w in row.words] == ["io", "418517873"]

@@ -39,6 +39,7 @@ def test_dates_and_phones_are_told_from_identifiers(day, number):
     digits = f"{number:010d}"
     assert is_date_or_phone(f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
     assert is_date_or_phone(f"1-{digits[:3]}-{digits[3:6]}-{digits[6:]}")
+    assert is_date_or_phone(f"{digits[:3]}.{digits[3:6]}. {digits[6:]}")  # a space OCR read after a dot
     assert not is_date_or_phone(digits)  # an identifier printed plain
     assert not is_date_or_phone(f"{day.year}-{day.month}-{day.day}")  # the year first: a policy number's shape
 
