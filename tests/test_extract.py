@@ -709,3 +709,13 @@ def test_a_label_run_on_after_a_value_is_split_off():
     _, e = read("Anthem Blue Cross and Blue Shield\nMember ID SUK102329983\nGROUP NUMBER 6234MT11ARXBIN 610097",
                 payer="anthem")
     assert value(e, "group_number") == "6234MT11A" and value(e, "rx_bin") == "610097"
+
+
+def test_a_school_name_ends_before_the_next_columns_number_run_on_to_it():
+    """The policy number printed in the next column, close after the school under its label, is no part of
+    the school's name: no school's name holds a digit (the template's shape says so)."""
+    _, e = read("UnitedHealthcare StudentResources\n"
+                "School Policy:\n"
+                "University of Northwood 2024-256-1 (301)\n"
+                "SR ID# 987654321", payer="uhc_student_resources")
+    assert value(e, "school_name") == "University of Northwood"
