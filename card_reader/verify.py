@@ -54,6 +54,8 @@ POLICY: dict[str, Rule] = {
     "group_number_typo": Rule(W, "Group number typed as {typed} looks like a typo of {read} ({why})."),
     "group_number_unreadable": Rule(W, "The group number on the card could not be read with confidence; "
                                        "check it against the photo."),
+    "group_number_unlike": Rule(W, "Group number typed as {typed} is not shaped like a {payer} group number, "
+                                   "and the card shows none: check it against the photo."),
     "group_placeholder": Rule(I, "XXXXXX was typed as the portal asks; the card's group number is {read}: "
                                  "fill it in at the eligibility check."),
     "typed_distractor": Rule(E, "The {field_label} typed ({typed}) is the card's {distractor} number, not "
@@ -262,6 +264,14 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
     if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
+        spec = template.fields.get(field_name)
+        if template.policies.group_often_missing and spec is not None \
+                and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
+            # nothing on the card to check it against, and not even a group number's shape ("OSCARRX":
+            # the Rx group's)
+            flags.append(flag("group_number_unlike", field_name, typed=typed, payer=template.name))
+            return Check(field=field_name, typed=typed, status=CheckStatus.MISMATCH,
+                         detail=f"not shaped like a {template.name} group number; the card shows none")
         if template.policies.group_often_missing:
             return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
                          detail=f"{template.name} cards often do not print the group number")

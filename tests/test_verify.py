@@ -107,6 +107,8 @@ def test_oscar_without_group_placeholder_and_typed_group_not_on_card():
     assert status(run(OSCAR, "b", group_number="XXXXXX"), "group_number") == CheckStatus.PLACEHOLDER
     verdict = run(OSCAR, "b", group_number="123456")
     assert status(verdict, "group_number") == CheckStatus.NOT_ON_CARD and not verdict.needs_review
+    unlike = run(OSCAR, "b", group_number="OSCARRX")  # the Rx group's: no Oscar group number's shape
+    assert status(unlike, "group_number") == CheckStatus.MISMATCH and unlike.needs_review
 
 
 def test_member_id_unreadable_when_not_found():
@@ -318,6 +320,7 @@ RAISES = {
     "group_number_mismatch": (UHC, dict(group_number="44410")),
     "group_number_typo": (UHC, dict(group_number="98756")),
     "group_number_unreadable": ("UnitedHealthcare\nMember ID 912345678", dict(group_number="98765")),
+    "group_number_unlike": (OSCAR, dict(group_number="OSCARRX")),
     "group_placeholder": (UHC, dict(group_number="XXXXXX")),
     "typed_distractor": (UHC, dict(member_id="911-87726-04")),
     "payer_mismatch": (UHC, dict(insurance_provider="Aetna")),
