@@ -354,6 +354,18 @@ def settle(payer: str, name: str, value: str, confidence: float, readings: list[
     return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings)
 
 
+def test_a_value_read_again_in_more_words_than_it_is_printed_in_votes_whole():
+    """Large type comes back from a line read alone in pieces ("H62 1 060 1 3", five words where a value
+    has at most three): the pieces together are the value, not the first three of them."""
+    split = [("IDENTIFICATION", 0.9), ("#", 0.9), ("H62", 0.95), ("1", 0.95), ("060", 0.95), ("1", 0.95),
+             ("3", 0.95)]
+    winner, _ = settle("generic", "member_id", "H62106013", 0.9, [split] * 4)
+    assert winner.value == "H62106013" and winner.confidence > 0.8
+    prefix = [("GS", 0.95), ("Z", 0.9), ("CF", 0.95), ("7947238", 0.95)]  # a BCBS ID in four words
+    winner, _ = settle("anthem", "member_id", "GSZCF7947238", 0.9, [prefix] * 4)
+    assert winner.value == "GSZCF7947238" and winner.confidence > 0.8
+
+
 def test_sure_readings_of_the_box_outvote_an_unsure_page_reading():
     winner, rivals = settle("uhc", "member_id", "964393742", 0.5, [[("ID:", 0.9), ("564393742", 0.95)]] * 5)
     assert winner.value == "564393742" and winner.confidence > 0.75
