@@ -39,6 +39,14 @@ def test_uhc_health_plan_number_is_never_the_member_id():
     assert portal_group_value(match.template, "98765") == "XXXXXX"
 
 
+def test_a_plan_name_is_words_never_the_health_plan_number_after_a_lost_health():
+    """"Health" of "Health Plan" lost to glare leaves "Plan (80840) 911-87726-04": no plan's name."""
+    _, e = read("UnitedHealthcare\nPlan (80840) 911-87726-04\nMember ID 912345678", payer="uhc")
+    assert value(e, "plan_name") is None
+    _, e = read("UnitedHealthcare\nPlan: Choice Plus\nMember ID 912345678", payer="uhc")
+    assert value(e, "plan_name") == "Choice Plus"
+
+
 def test_uhc_health_plan_first_and_member_id_below_its_label():
     _, e = read("UnitedHealthcare\n"
                 "Health Plan (80840)     Member ID        Group Number\n"
