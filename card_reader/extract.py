@@ -1065,7 +1065,7 @@ def _closest_run(spec: FieldSpec, words: Sequence[tuple[str, float]],
     words = [(part, confidence) for text, confidence in words for part in re.split(r"[#:]", text) if part]
     for start in range(len(words)):
         # a line read alone holds one value, which large type may come back in more words than a value
-        # is printed in ("H62 1 060 13"): any run may be it, the closest wins
+        # is printed in ("H62 1 060 1 3"): any run may be it, the closest wins
         for end in range(start + 1, len(words) + 1):
             run = words[start:end]
             if end - start > 1 and (_is_suffix(spec, run[-1][0]) or any(_past_frame(t) for t, _ in run[1:])):

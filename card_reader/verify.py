@@ -264,15 +264,14 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
     if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
-        spec = template.fields.get(field_name)
-        if template.policies.group_often_missing and spec is not None \
-                and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
-            # nothing on the card to check it against, and not even a group number's shape ("OSCARRX":
-            # the Rx group's)
-            flags.append(flag("group_number_unlike", field_name, typed=typed, payer=template.name))
-            return Check(field=field_name, typed=typed, status=CheckStatus.MISMATCH,
-                         detail=f"not shaped like a {template.name} group number; the card shows none")
         if template.policies.group_often_missing:
+            spec = template.fields.get(field_name)
+            if spec is not None and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
+                # nothing on the card to check it against, and not even a group number's shape ("OSCARRX":
+                # the Rx group's)
+                flags.append(flag("group_number_unlike", field_name, typed=typed, payer=template.name))
+                return Check(field=field_name, typed=typed, status=CheckStatus.MISMATCH,
+                             detail=f"not shaped like a {template.name} group number; the card shows none")
             return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
                          detail=f"{template.name} cards often do not print the group number")
         if not has_back and not extraction.zones.get(field_name):
