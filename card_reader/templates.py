@@ -272,8 +272,10 @@ def _keyword_score(keyword: str, lines) -> float:
             if wanted in re.split(r"[^0-9A-Z]+", strip_accents(line.text).upper()):
                 return 100.0
             continue
-        if len(wanted) <= 4:
-            if any(squash(w.text) == wanted for w in line.words):
+        if len(wanted) <= 4:  # as many whole words as the keyword has ("SR ID#" for "SR ID")
+            span = len(keyword.split())
+            if any(squash("".join(w.text for w in line.words[i:i + span])) == wanted
+                   for i in range(len(line.words) - span + 1)):
                 return 100.0
             continue
         pieces = [squash(word.text) for word in line.words]

@@ -88,6 +88,8 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("UR\nA UnitedHealthcare Company\nSelect Plus PPO", "unknown"),  # a sub-brand's card, its logo unread
     ("UnitedHealthcare Community Plan\nMedicaid", "uhc"),  # UnitedHealthcare's own product, no sub-brand mark
     ("HealthKeepers POS\nIDENTIFICATION NUMBER", "anthem"),  # Anthem's Virginia brand, its logo unread
+    ("UnitedHealthcare\nSR ID# 987654321", "uhc_student_resources"),  # its label, the StudentResources logo lost
+    ("UnitedHealthcare\nSR 10 Bus Route", "uhc"),  # the words must spell the label whole
 ])
 def test_payer_recognised_sub_brand_beats_parent(text, payer):
     assert load_templates().match([page_from_text(text)]).payer_id == payer
