@@ -21,7 +21,7 @@ from typing import Iterable, Optional, Sequence
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from .ocr import Box, Line, Page, Word, text_rows
+from .ocr import Box, Line, Page, Word, text_rows, typical_height
 from .templates import FieldSpec, FieldType, PayerTemplate, Placement
 from .text import (canonical_look_alikes, is_amount, is_date_or_phone, normalise_identifier, parse_date, repairs, squash,
                    strip_accents)
@@ -111,14 +111,14 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     for side_page in pages:
         rows = _labels_split_off(text_rows(side_page.page), template)
         hits = _find_labels(template, rows)
-        typical = _typical_height(rows)
+        typical = typical_height(rows)
         if typical:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
             hits = [h for h in hits if h.box.h < LOGO_HEIGHT * typical]
         for hit in hits:
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
             zones.setdefault(hit.field, []).extend(_value_zones(hit, spec, rows, hits, side_page))
-        read.append((side_page.side, rows, hits))
+        read.append((side_page.side, rows, hits, typical))
     for name, spec in template.fields.items():
         if spec.compose:
             composed = _compose(name, spec, candidates)
@@ -136,14 +136,14 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
     for name, spec in template.fields.items():
         if candidates[name] or not (spec.unlabelled or spec.prominent or name in MAIN_NUMBERS):
             continue
-        for side, rows, hits in read:
+        for side, rows, hits, typical in read:
             taken = [c.box for other, found in candidates.items() if other != name for c in found if c.side == side]
             if name in MAIN_NUMBERS:
                 candidates[name].extend(_after_lost_label(name, template, rows, hits, side, taken))
             if spec.unlabelled:
                 candidates[name].extend(_shape_candidates(name, template, rows, hits, side, taken))
             if spec.prominent and not candidates[name]:
-                candidates[name].extend(_prominent_candidates(name, template, rows, hits, side, taken))
+                candidates[name].extend(_prominent_candidates(name, template, rows, hits, side, taken, typical))
     chosen: dict[str, Candidate] = {}
     alternatives: dict[str, tuple[Candidate, ...]] = {}
     for name, found in candidates.items():
@@ -678,19 +678,12 @@ def _owned(name: str, template: PayerTemplate, rows: list[Line], hits: list[_Lab
     return owned
 
 
-def _typical_height(rows: list[Line]) -> Optional[float]:
-    """The median height of the side's words of two letters or digits or more (None without any)."""
-    heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
-    return statistics.median(heights) if heights else None
-
-
 def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
-                          side: str, taken: list[Box]) -> list[Candidate]:
-    """Values of the field's pattern printed in larger type than the card's text, of solid words no other
-    field claims: the card's main number, whose small label was lost beside it (a label read at the
-    value's scale). Dates, phones and dashed numbers are not solid."""
+                          side: str, taken: list[Box], typical: Optional[float]) -> list[Candidate]:
+    """Values of the field's pattern printed in larger type than the card's text (``typical``, the side's
+    ``typical_height``), of solid words no other field claims: the card's main number, whose small label
+    was lost beside it (a label read at the value's scale). Dates, phones and dashed numbers are not solid."""
     spec = template.fields[name]
-    typical = _typical_height(rows)
     if not typical:
         return []
     large = PROMINENT * typical

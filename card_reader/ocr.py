@@ -8,6 +8,7 @@ are tested without Tesseract.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator, Optional, Protocol, Sequence, runtime_checkable
@@ -239,6 +240,13 @@ def replace_words(page: Page, box: Box, words: Sequence[Word]) -> Page:
         if lines:
             blocks.append(Block(lines))
     return add_words(Page(page.width, page.height, tuple(blocks)), words)
+
+
+def typical_height(rows: Sequence[Line]) -> Optional[float]:
+    """The median height of the words of two letters or digits or more (None without any): the size of a
+    side's ordinary text, against which logos and large numbers are told apart."""
+    heights = [w.box.h for row in rows for w in row.words if sum(ch.isalnum() for ch in w.text) >= 2]
+    return statistics.median(heights) if heights else None
 
 
 def text_rows(page: Page) -> list[Line]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import statistics
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -30,7 +29,7 @@ from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import (Box, Line, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
                   reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence, text_rows,
-                  unread_regions)
+                  typical_height, unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .text import normalise_name
@@ -459,8 +458,7 @@ def _doubtful_lines(page: Page) -> list[Box]:
     """The lines of text (three letters or more, or two in large type: a logo, "UMR" read as "UR") read
     with least confidence, worst first."""
     rows = text_rows(page)
-    heights = [w.box.h for row in rows for w in row.words]
-    large = LOGO_HEIGHT * statistics.median(heights) if heights else 0
+    large = LOGO_HEIGHT * (typical_height(rows) or 0)
     doubtful = []
     for row in rows:
         letters = sum(ch.isalnum() for w in row.words for ch in w.text)

@@ -236,6 +236,7 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
+    spec = template.fields.get(field_name)
     if typed_norm == PLACEHOLDER:
         if reading is None:
             return Check(field=field_name, typed=typed, status=CheckStatus.PLACEHOLDER,
@@ -249,7 +250,6 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
                      detail=f"proposed: {reading.value} (portal value {portal})")
     distractor = _distractor_typed(field_name, typed_norm, extraction, template)
     if reading is not None:
-        spec = template.fields.get(field_name)
         keep = spec.keep if spec else ""
         values = (reading.value, portal_group_value(template, reading.value),
                   *(c.value for c in extraction.alternatives.get(field_name, ())))
@@ -265,7 +265,6 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if reading is None:
         if template.policies.group_often_missing:
-            spec = template.fields.get(field_name)
             if spec is not None and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
                 # nothing on the card to check it against, and not even a group number's shape ("OSCARRX":
                 # the Rx group's)
