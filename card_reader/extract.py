@@ -35,15 +35,18 @@ FAR_BESIDE = 4.0  # in label heights: a value further along the line than this m
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
 LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
-PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6}
+LOST_LABEL_TRUST = 0.4  # a value beside a misread label: enough to confirm what a client typed, never to contradict it
+PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6,
+                    "row": LOST_LABEL_TRUST}
 REPAIR_FACTOR = 0.85  # per look-alike character changed
 AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearly as good
 MAIN_NUMBERS = ("member_id", "group_number")  # the card's two numbers, each often printed large beside the other
 LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
 LOST_LABEL_MARGIN = 10  # ... and this much nearer its own field's labels than another's
 LOST_LABEL_LETTERS = 4  # a shorter word is too little to say (P.O. scores 57 against "Grp No")
+ROW_MATE_HEIGHT = 1.5  # a number this much taller or shorter than the other main number is set in another type
+COLUMN_REACH = 4.0  # in the other main number's heights: a value stacked in its column stands this near it
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
-LOST_LABEL_TRUST = 0.4  # a value beside such a label: enough to confirm what a client typed, never to contradict it
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
 NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
@@ -102,12 +105,15 @@ class _LabelHit:
     glued: str = ""  # the value part of a word that holds both label and value
 
 
+_SideRead = tuple[str, list[Line], list[_LabelHit], Optional[float]]  # side, its rows, label hits, typical height
+
+
 def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extraction:
     """Read every field the template declares from the card's sides: by their labels first, then, for
     a field no label gave a value, by its shape or prominence among the words no other field took."""
     candidates: dict[str, list[Candidate]] = {name: [] for name in template.fields}
     zones: dict[str, list[Zone]] = {}
-    read = []
+    read: list[_SideRead] = []
     for side_page in pages:
         rows = _labels_split_off(text_rows(side_page.page), template)
         hits = _find_labels(template, rows)
@@ -144,6 +150,9 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 candidates[name].extend(_shape_candidates(name, template, rows, hits, side, taken))
             if spec.prominent and not candidates[name]:
                 candidates[name].extend(_prominent_candidates(name, template, rows, hits, side, taken, typical))
+    for name in MAIN_NUMBERS:
+        if name in template.fields and not candidates[name]:
+            candidates[name] = _mates_of_other_number(name, template, read, candidates)
     chosen: dict[str, Candidate] = {}
     alternatives: dict[str, tuple[Candidate, ...]] = {}
     for name, found in candidates.items():
@@ -281,8 +290,13 @@ def _match_label_at(texts: tuple[str, ...], spans: list[tuple[int, str, str]],
     for end, text, key in spans:
         if key == wanted_key:
             return end, 1.0, ""
-        if len(wanted) > SHORT_LABEL and abs(len(key) - len(wanted_key)) <= 1:
-            edits = Levenshtein.distance(key, wanted_key, score_cutoff=_allowed_edits(wanted))
+        if len(wanted) > SHORT_LABEL:
+            edits = len(wanted)
+            if abs(len(key) - len(wanted_key)) <= 1:
+                edits = Levenshtein.distance(key, wanted_key, score_cutoff=_allowed_edits(wanted))
+            if edits > _allowed_edits(wanted) and len(text) == len(wanted) and \
+                    Levenshtein.distance(text, wanted, score_cutoff=1) <= 1:
+                edits = 1  # one slip that the folding made worse ("RN GRP": Rx Grp's X read as N, folded to M)
             if edits <= _allowed_edits(wanted):
                 return end, 1.0 - edits / len(wanted), ""
         if len(before) < len(wanted) < len(text) and text.startswith(wanted):
@@ -570,6 +584,8 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
         if len(words) > 1 and FRAME_BAR.fullmatch(words[0].text):
             words = words[1:]  # no value holds a bar: the box's side, with a speck read beside it ("|e")
         runs = [words] + ([words[1:]] if len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text) else [])
+        # a label's closing word is never inside a value ("R81125 NUMBER": the next label's, read on)
+        runs = [list(itertools.takewhile(lambda w: squash(w.text) not in LABEL_TAILS - {""}, run)) for run in runs]
     for run in runs:
         for n in range(len(run), 0, -1):
             chosen = run[:n]
@@ -588,7 +604,10 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
 
 def _is_suffix(spec: FieldSpec, text: str) -> bool:
     """Whether a separate word is the person's suffix printed after the ID ("01"), not part of it."""
-    return bool(spec.person_suffix) and re.fullmatch(spec.person_suffix, text.strip(".,:")) is not None
+    if not spec.person_suffix or not any(ch.isdigit() for ch in text):
+        return False
+    # one look-alike allowed: "O1" is the suffix 01, not the last letters of the ID
+    return next(repairs(text.strip(".,:"), re.compile(spec.person_suffix), max_changes=1), None) is not None
 
 
 def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]:
@@ -605,6 +624,10 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
             parsed = _parse_identifier(spec, reading, glued_suffix=len(words) == 1)
             if parsed:
                 return parsed[0], raw, parsed[1]
+        if spec.keep:  # a dash read where the card prints none ("6766-49-660-65039"): where they go is unknown
+            parsed = _parse_identifier(spec, normalise_identifier(readings[-1]), glued_suffix=len(words) == 1)
+            if parsed:
+                return parsed[0], raw, parsed[1] + 1
         return None
     if spec.type == FieldType.PERSON_NAME:
         value = _person_name(raw)
@@ -720,6 +743,72 @@ def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits
                              for k, w in enumerate(words)):
                 out += _read_words(name, spec, words, side, "beside", LOST_LABEL_TRUST, word.text)
     return out
+
+
+def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideRead],
+                           candidates: dict[str, list[Candidate]]) -> list[Candidate]:
+    """The value printed beside the card's other main number where the labels of both were lost: in
+    its row ("413504958  74820341" under an unread "ID  Group"), else alone on a line of the column it
+    heads or ends ("HETEZ6863530" over an unread "Group No" over "81058MT"). The one word of the field's
+    shape there standing apart from its neighbours (a cell, not the end of "H8559 927"), unrepaired,
+    read plainly, of the other number's size, under no other field's header, claimed by no other field.
+    Trusted as a lost label's value (``LOST_LABEL_TRUST``): enough to confirm what a client typed,
+    never to contradict it."""
+    spec = template.fields[name]
+    other = next(n for n in MAIN_NUMBERS if n != name)
+    in_row: list[Candidate] = []
+    in_column: list[Candidate] = []
+    for side, rows, hits, _ in read:
+        anchors = [c.box for c in candidates.get(other, ()) if c.side == side]
+        if not anchors:
+            continue
+        taken = [c.box for found_by, these in candidates.items() if found_by != name for c in these
+                 if c.side == side]
+        owned = _owned(name, template, rows, hits, taken)
+
+        def mate(r: int, i: int, height: float) -> list[Candidate]:
+            word = rows[r].words[i]
+            if (r, i) in owned or word.confidence < PLAINLY_READ or \
+                    not height / ROW_MATE_HEIGHT <= word.box.h <= height * ROW_MATE_HEIGHT or \
+                    any(ch in "()" and ch not in spec.keep for ch in word.text) or \
+                    _under_another_label(name, template, rows, r, word):
+                return []
+            return [c for c in _read_words(name, spec, [word], side, "row") if not c.repaired]
+
+        for r, row in enumerate(rows):
+            heights = [w.box.h for w in row.words if any(w.box.overlap(box) > 0.5 for box in anchors)]
+            if heights:
+                alone = {id(phrase[0]) for phrase in _phrases(row.words) if len(phrase) == 1}
+                in_row += [c for i, word in enumerate(row.words) if id(word) in alone
+                           for c in mate(r, i, statistics.median(heights))]
+            elif len(row.words) == 1:
+                word = row.words[0]
+                if any(abs(word.box.x - box.x) <= box.h and abs(word.box.y - box.y) <= COLUMN_REACH * box.h
+                       for box in anchors):
+                    in_column += mate(r, 0, statistics.median(box.h for box in anchors))
+    for found in (in_row, in_column):
+        if found:
+            return found if len({c.value for c in found}) == 1 else []
+    return []
+
+
+def _under_another_label(name: str, template: PayerTemplate, rows: list[Line], row: int, word: Word) -> bool:
+    """Whether what is left of the header above a word is another field's label, nearer to it than to
+    this field's own ("SIN" over 600428: 67 to the Rx BIN's "BIN"). Three letters say enough here, where
+    they only turn a value away."""
+    index = _label_index(template)
+
+    def nearness(text: str, fields: Iterable[str]) -> float:
+        return max((fuzz.ratio(text, label) for field in fields for label in index.squashed(field)), default=0.0)
+
+    others = [other for other, spec in template.fields.items() if other != name and spec.labels]
+    for above in reversed(rows[max(0, row - 2):row]):
+        over = [squash(w.text) for w in above.words if min(w.box.right, word.box.right) > max(w.box.x, word.box.x)
+                and word.box.y - w.box.bottom < 2 * word.box.h]
+        if over:
+            nearest = [(nearness(text, others), nearness(text, [name])) for text in over if len(text) >= 3]
+            return any(theirs >= LOST_LABEL_SCORE and theirs - own >= LOST_LABEL_MARGIN for theirs, own in nearest)
+    return False
 
 
 def lost_label_of(text: str, template: PayerTemplate, name: str) -> bool:

@@ -172,8 +172,9 @@ def test_aetna_member_id_letter_is_kept_not_repaired():
     assert value(e, "member_id") == "W068642502"
 
 
-def test_rx_group_is_not_the_group_number():
-    _, e = read("Cigna\nID 122222222\nRx Grp 0067213\nRxBIN 017010  RxPCN 9999", payer="cigna")
+@pytest.mark.parametrize("label", ["Rx Grp", "RN GRP"])  # RN: the X read as N, which the m/rn fold makes M
+def test_rx_group_is_not_the_group_number(label):
+    _, e = read(f"Cigna\nID 122222222\n{label} 0067213\nRxBIN 017010  RxPCN 9999", payer="cigna")
     assert "group_number" not in e.fields
     assert value(e, "rx_group") == "0067213"
 
@@ -622,6 +623,13 @@ def test_a_colon_between_digits_is_a_broken_glyph_or_the_values_dash():
     assert value(e, "group_number") == "76-227918"  # broken glyphs inside, not dashes
 
 
+def test_a_dash_read_where_the_card_prints_none_leaves_the_value_without_dashes():
+    """"6766-49-660-65039": no Aetna group has a dash after four digits; its digits are one, and where
+    its dashes go the reading cannot say (a repair: trusted less)."""
+    _, e = read("aetna\nMember ID W123456789\nGRP: 6766-49-660-65039", payer="aetna")
+    assert value(e, "group_number") == "67664966065039" and e.fields["group_number"].repaired == 1
+
+
 def test_a_re_read_that_stopped_at_the_dash_votes_for_the_value_read_on_past_it():
     """Glare hid all but "262584" of 262584-412-89332 in two readings, read more surely than the one that
     read it whole: they are readings of the whole, not a rival six-digit group."""
@@ -739,3 +747,50 @@ def test_a_school_name_ends_before_the_next_columns_number_run_on_to_it():
                 "University of Northwood 2024-256-1 (301)\n"
                 "SR ID# 987654321", payer="uhc_student_resources")
     assert value(e, "school_name") == "University of Northwood"
+
+
+def test_the_number_beside_the_main_number_under_a_lost_header_row_is_read_too_unsurely_to_contradict():
+    """"413504958   74820341" under an unread "ID   Group": the other word of the group's shape in the row
+    of the member ID is the group number, trusted like a lost label's value; two such words, one read
+    unplainly, one under another field's header or one that ends a phrase say nothing."""
+    _, e = read("Cigna Healthcare\nKWAME THOMPSON\nU13504958   00   74820341   04/01/2002\nRX GRP RX2526",
+                payer="cigna")
+    assert value(e, "member_id") == "U13504958"
+    assert value(e, "group_number") == "74820341" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    _, e = read("Cigna Healthcare\nKWAME THOMPSON\nU13504958   74820341   5550123", payer="cigna")
+    assert value(e, "group_number") is None
+    # under what is left of another field's header ("SIN": the Rx BIN's) it is that field's value
+    _, e = read("oscar\nMEMBER 1D          SIN\nOSC64374664        600428", payer="oscar")
+    assert value(e, "member_id") == "OSC64374664" and value(e, "group_number") is None
+    # the end of a phrase ("H8559 927", a Medicare plan's number) is no cell of its own
+    _, e = read("wellcare\nID NUMBER 78529385   H8559 927   MEDICARE R", payer="unknown")
+    assert value(e, "member_id") == "78529385" and value(e, "group_number") is None
+    card = "Cigna Healthcare\nU13504958   74820341"
+    unplain = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page_from_text(card, confidence=0.6))])
+    assert value(unplain, "group_number") is None
+
+
+def test_a_number_alone_in_the_main_numbers_column_under_a_lost_label_is_read_too_unsurely_to_contradict():
+    """Label above value, the group's label lost ("Cot fe"): the lone word of the group's shape starting
+    where the member ID starts, a few lines on, is the group number, trusted like a lost label's value;
+    one set off from that column is not."""
+    card = "Empire BlueCross BlueShield\nWILLIAM IVANOVA\nMember ID\nHETEZ6863530 00\nCot fe\n{}81058MT"
+    _, e = read(card.format(""), payer="anthem")
+    assert value(e, "member_id") == "HETEZ6863530"
+    assert value(e, "group_number") == "81058MT" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    _, e = read(card.format("          "), payer="anthem")
+    assert value(e, "group_number") is None
+
+
+def test_a_person_suffix_read_with_a_look_alike_is_still_the_suffix():
+    """"XDEF58189219 O1" under "ID Number": the O1 is the person's suffix 01, not the ID's last letters
+    (XDEF5818921901 would end in an O touching a digit, no Anthem ID)."""
+    _, e = read("Anthem Blue Cross and Blue Shield\nID Number          GRP\n"
+                "XDEF58189219 O1    78599354AB", payer="anthem")
+    assert value(e, "member_id") == "XDEF58189219" and value(e, "group_number") == "78599354AB"
+
+
+def test_a_labels_closing_word_is_never_part_of_the_value_before_it():
+    _, e = read("Anthem Blue Cross and Blue Shield\nIDENTIFICATION NUMBER GMJWY0187683\nGRP R81125 NUMBER",
+                payer="anthem")
+    assert value(e, "group_number") == "R81125"
