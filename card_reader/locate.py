@@ -23,7 +23,7 @@ import itertools
 import logging
 import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Callable, Optional
 
 import cv2
 import numpy as np
@@ -201,6 +201,15 @@ def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, exp
             polished = Quad(corners, score)
             if score >= MIN_OUTLINE_SCORE and (best is None or _side_by_side_partner(best, [polished])):
                 quads.append(polished)
+        if best is not None and expect_sides >= 2 and \
+                _side_by_side_partner(best, [q for q in quads if q is not best]) is None:
+            # the second card's fourth side lost on the table (a peach card's edge on beige), like a lone card's
+            def beside(corners: np.ndarray) -> bool:
+                return _side_by_side_partner(best, [Quad(corners, best.score)]) is not None
+
+            partner = _side_by_side_partner(best, _three_side_outlines(search, lines, edges, support, beside))
+            if partner is not None:
+                quads.append(partner)
     quads = _not_table(quads, search)
     if not quads:
         quads = _three_side_outlines(search, lines, edges, support)
@@ -244,12 +253,13 @@ def _side_colours(corners: np.ndarray, flat_lab: np.ndarray) -> list[tuple[np.nd
     return [(colour(a + da, b + db), colour(a - da, b - db)) for a, b, da, db in ends]
 
 
-def _three_side_outlines(search: SearchCopy, lines: list["_Line"], edges: np.ndarray,
-                         support: np.ndarray) -> list[Quad]:
+def _three_side_outlines(search: SearchCopy, lines: list["_Line"], edges: np.ndarray, support: np.ndarray,
+                         wanted: Callable[[np.ndarray], bool] = lambda corners: True) -> list[Quad]:
     """Last of all: three sides found, the fourth not (a white card's edge over a checked cloth's white
-    squares): it runs between the far ends of the two sides found whole beside the third."""
+    squares): it runs between the far ends of the two sides found whole beside the third. ``wanted``:
+    which proposals are worth scoring (where they stand, their size)."""
     quads = []
-    for proposed in three_side_quads(search, lines):
+    for proposed in filter(wanted, three_side_quads(search, lines)):
         score, corners = max(((outline_score(c, support, search.lab), c)
                               for c in (proposed, snap_to_edges(proposed, edges))), key=lambda sc: sc[0])
         if score >= MIN_OUTLINE_SCORE:

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 import pytest
 
+from card_reader import locate
 from card_reader.load import LoadedImage
 from card_reader.locate import (CARD_HEIGHT, CARD_WIDTH, SEARCH_SIDE, SearchCopy, SideImage, background_distance,
                                 border_colours, deskew_by_text, find_outlines, glare, locate_cards, order_corners,
@@ -369,6 +370,22 @@ def test_side_by_side_on_a_checked_cloth(square):
     assert [s.method for s in sides] == ["side_by_side", "side_by_side"]
     errors = sorted(corner_error(side.outline, true) / long_side(true) for side, true in zip(sides, (left, right)))
     assert errors[0] <= TOLERANCE and errors[1] <= 0.08
+
+
+def test_a_second_card_no_proposal_outlined_is_looked_for_by_three_sides(monkeypatch):
+    """A second card whose fourth side is lost on the table (a peach card's edge on a beige table) is in no
+    four-sided proposal; with two sides expected it is looked for by three of its sides, as a lone card is."""
+    size = (1800, 1000)
+    left, right = placement((470, 500), 780, 2), placement((1330, 510), 780, -3)
+    photo = composite(composite(plain(size, 150), left), right)
+    for name in ("line_quads", "contour_quads"):  # every proposal of the left card lost
+        found = getattr(locate, name)
+        monkeypatch.setattr(locate, name, lambda *a, _found=found, **k: [q for q in _found(*a, **k)
+                                                                         if np.asarray(q)[:, 0].mean() > 320])
+    sides = locate_cards(loaded(photo), expect_sides=2)
+    assert [s.method for s in sides] == ["side_by_side", "side_by_side"]
+    for side, true in zip(sides, (left, right)):
+        assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
 
 
 # --- whole-image fallback ------------------------------------------------------------------------
