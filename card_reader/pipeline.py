@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Union
 
 import cv2
 import numpy as np
@@ -71,6 +71,7 @@ class ReadSide:
     binary: np.ndarray  # what the first pass read (prepare_for_ocr), upright
     ink: np.ndarray  # the ink contrast as a grey image, upright (for region re-reads)
     evidence: float  # the text the first pass read confidently (``text_evidence``), before any re-read
+    earlier: tuple[Page, ...] = ()  # its other readings (superseded by a re-read, or not kept): names they print count
 
     @property
     def page(self) -> Page:
@@ -157,19 +158,26 @@ class CardReader:
             if any(d is not s for d, s in zip(sharper, sides)):
                 sharper, second_payer, second = self._interpret(sharper, timings)
                 stronger = _strength(second_payer, second) > _strength(payer, extraction)
+                kept, other = (sharper, sides) if stronger else (sides, sharper)
+                # the reading not kept still prints what it read (a name the other misread)
+                sides = [replace(k, earlier=(*k.earlier, o.page, *o.earlier)) for k, o in zip(kept, other)]
                 if second_payer.payer_id == payer.payer_id:
                     # one payer: the two readings of each field vote (one may read the member ID, the
                     # other the group number)
-                    sides, extraction = sharper if stronger else sides, combine_readings([extraction, second])
+                    extraction = combine_readings([extraction, second])
                 elif stronger:
-                    sides, payer, extraction = sharper, second_payer, second
+                    payer, extraction = second_payer, second
         quality = {s.side: self._quality(s) for s in sides}
         # the engine's lines, and the rows of words by geometry: a line the engine ran on into a logo's
         # noise ("CaS ee es ALEXANDER KAUR") is a clean row of its own
-        card_lines = list({line.text: line for s in sides for line in (*s.page.lines, *text_rows(s.page))}.values())
+        def lines_of(pages: Iterable[Page]) -> list[Line]:
+            return list({line.text: line for page in pages for line in (*page.lines, *text_rows(page))}.values())
+
+        card_lines = lines_of(s.page for s in sides)
+        earlier_lines = lines_of(page for s in sides for page in s.earlier)
         with _timed(timings, "verify"):
             verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
-                             quality=quality, card_lines=card_lines)
+                             quality=quality, card_lines=card_lines, earlier_lines=earlier_lines)
         doubted = doubted_names(verdict.checks)
         if doubted:  # a typed name differs from the card's reading: the lines holding it read again, to vote
             with _timed(timings, "ocr_names"):
@@ -177,7 +185,8 @@ class CardReader:
             if read_again:
                 with _timed(timings, "verify"):
                     verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
-                                     quality=quality, card_lines=card_lines, names_read_again=read_again)
+                                     quality=quality, card_lines=card_lines, names_read_again=read_again,
+                                     earlier_lines=earlier_lines)
         if debug_dir is not None:
             _write_debug(debug_dir, loaded, sides, extraction)
         if annotate is not None:
@@ -219,6 +228,7 @@ class CardReader:
                 extraction = combine_readings([
                     extraction,
                     extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
+            sides = [replace(s, earlier=(*s.earlier, page)) for s, page in zip(sides, pages)]
         unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
         if unsure:
             with _timed(timings, "ocr_second_pass"):
@@ -252,7 +262,7 @@ class CardReader:
         page = side.page
         for box in _doubtful_lines(page):
             page = replace_words(page, box, reread_region(self.engine, side.ink, box))
-        return replace(side, reading=replace(side.reading, page=page))
+        return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, side.page))
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
                    contrast: np.ndarray, reading: Optional[UprightReading] = None) -> ReadSide:

@@ -58,6 +58,8 @@ POLICY: dict[str, Rule] = {
                                    "and the card shows none: check it against the photo."),
     "group_placeholder": Rule(I, "XXXXXX was typed as the portal asks; the card's group number is {read}: "
                                  "fill it in at the eligibility check."),
+    "group_placeholder_unneeded": Rule(W, "XXXXXX was typed, but the card's group number {read} fits the "
+                                          "portal's six characters: the portal value is {portal}."),
     "typed_distractor": Rule(E, "The {field_label} typed ({typed}) is the card's {distractor} number, not "
                                 "its {field_label}; the card's {field_label} is {read}."),
     "payer_mismatch": Rule(E, "Insurance provider typed as {typed} but the card is from {read}."),
@@ -112,11 +114,15 @@ def flag(code: str, field: Optional[str] = None, **values: object) -> Flag:
 
 def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extraction, templates: TemplateSet,
            *, has_back: bool, quality: dict[str, SideQuality], card_lines: Sequence[Line],
-           names_read_again: Mapping[str, Sequence[Line]] = MappingProxyType({})) -> Verdict:
+           names_read_again: Mapping[str, Sequence[Line]] = MappingProxyType({}),
+           earlier_lines: Sequence[Line] = ()) -> Verdict:
     """Compare every typed field with the card and raise the flags the policy table calls for.
 
     ``names_read_again``: for a name word the card was read as that differs from the typed name
-    (``doubted_names``), the line holding it read again in other renderings; they vote with it."""
+    (``doubted_names``), the line holding it read again in other renderings; they vote with it.
+    ``earlier_lines``: the lines of the card's other readings (superseded by a re-read, or not kept); a
+    name one of them prints as typed is printed (DANIEL before its unsure line was read again as
+    "PANEL"), and where only they hold a line with the person's first name, that line is compared."""
     checks: list[Check] = []
     flags: list[Flag] = []
     template = payer.template
@@ -129,7 +135,7 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
     if submission.group_number is not None:
         checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
-    checks.extend(_check_people(submission, fields, card_lines, flags, names_read_again))
+    checks.extend(_check_people(submission, fields, card_lines, flags, names_read_again, earlier_lines))
     if submission.date_of_birth is not None:
         checks.append(_check_date_of_birth(submission, fields, flags))
     checks.extend(_check_school(submission, fields, template, flags))
@@ -242,12 +248,18 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
             return Check(field=field_name, typed=typed, status=CheckStatus.PLACEHOLDER,
                          detail="no group number printed; staff fill it in at the eligibility check")
         portal = portal_group_value(template, reading.value)
-        if reading.confidence < LOW_CONFIDENCE:
-            flags.append(flag("group_number_unreadable", field_name))
-        else:
+        sure = reading.confidence >= LOW_CONFIDENCE
+        if portal == PLACEHOLDER:
+            # what was read, sure or not, is no six-character group: the placeholder is the right input
             flags.append(flag("group_placeholder", field_name, read=reading.value))
+        elif sure:
+            flags.append(flag("group_placeholder_unneeded", field_name, read=reading.value, portal=portal))
+            return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MISMATCH,
+                         detail=f"the portal takes the card's group number as {portal}")
+        else:  # perhaps a six-character group, perhaps a misreading: a person looks
+            flags.append(flag("group_number_unreadable", field_name))
         return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.PLACEHOLDER,
-                     detail=f"proposed: {reading.value} (portal value {portal})")
+                     detail=f"proposed: {reading.value}{'' if sure else ' (read unsurely)'} (portal value {portal})")
     distractor = _distractor_typed(field_name, typed_norm, extraction, template)
     if reading is not None:
         keep = spec.keep if spec else ""
@@ -423,7 +435,8 @@ class PrintedName:
 
 
 def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: Sequence[Line],
-                  flags: list[Flag], read_again: Mapping[str, Sequence[Line]]) -> list[Check]:
+                  flags: list[Flag], read_again: Mapping[str, Sequence[Line]],
+                  earlier_lines: Sequence[Line]) -> list[Check]:
     """The patient's name, and for a dependent the policy holder's, against the names on the card."""
     printed = [PrintedName.of_field(c, card_lines) for c in (fields.get("member_name"), fields.get("subscriber_name"))
                if c is not None]
@@ -433,19 +446,20 @@ def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], ca
                     and not any(ch.isdigit() for ch in line.text)]
     if submission.is_policy_holder is not False:
         return _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags,
-                           read_again, holder_lines)
+                           read_again, earlier_lines, holder_lines)
     # the dependent may not be printed; the card's member or subscriber is the policy holder
-    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags, read_again)
+    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags, read_again,
+                         earlier_lines)
     holder = submission.policy_holder
     if holder is not None:
         checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines, flags,
-                              read_again, holder_lines)
+                              read_again, earlier_lines, holder_lines)
     return checks
 
 
 def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[PrintedName],
                 card_lines: Sequence[Line], flags: list[Flag], read_again: Mapping[str, Sequence[Line]],
-                holder_lines: Sequence[Line] = ()) -> list[Check]:
+                earlier_lines: Sequence[Line], holder_lines: Sequence[Line] = ()) -> list[Check]:
     """``holder_lines``: for the policy holder (the card's member), the lines where an unlabelled name
     with the typed last name is theirs (no relative's: no listed dependent, no person suffix)."""
     typed_parts = [(f"{prefix}first_name", first), (f"{prefix}last_name", last)]
@@ -453,13 +467,14 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
     if not typed_parts:
         return []
     typed_tokens = normalise_name(" ".join(v for _, v in typed_parts)).split()
-    # printed anywhere on the card, in any order: the same person
-    for line in card_lines:
+    # printed anywhere on the card, in any order, by any reading of it: the same person
+    for line in (*card_lines, *earlier_lines):
         line_spans = _spans(normalise_name(line.text).split())
         if typed_tokens and all(_joined(t) in line_spans for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
     reading = printed[0] if printed else (_name_line(first, card_lines, family=last)
+                                          or _name_line(first, earlier_lines, family=last)
                                           or _name_line(last, holder_lines))
     if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,

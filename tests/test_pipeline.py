@@ -286,3 +286,30 @@ def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_r
     engine = FakeEngine([unsure, page_from_text(BACK)])
     result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
     assert "ocr_doubtful" in result.timings_ms and result.fields["member_id"].value == "912345678"
+
+
+def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monkeypatch):
+    """The member's line read unsurely is read again alone, surely but wrong ("PANEL" for JANE): the
+    first reading printed the name as typed, and what any reading of the card prints counts, so the
+    correct form is not sent to review."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Block, Line, Word
+
+    def misread(engine, image, box, **_):
+        width = box.w // 4
+        return [Word(text, replace(box, x=box.x + i * width, w=width - 4), 0.95)
+                for i, text in enumerate(("Member:", "PANEL", "Q", "DOE"))]
+
+    monkeypatch.setattr(pipeline, "reread_region", misread)
+    page = page_from_text(FRONT.replace("Member ID: ", ""))  # a lost label: the doubtful lines are read again
+    unsure = replace(page, blocks=tuple(Block(tuple(
+        Line(tuple(replace(w, confidence=0.3) for w in line.words)) if "JANE" in line.text else line
+        for line in block.lines)) for block in page.blocks))
+    engine = FakeEngine([unsure, page_from_text(BACK)])
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                                            {"first_name": "Jane", "last_name": "Doe"})
+    assert "ocr_doubtful" in result.timings_ms and "PANEL" in result.fields["member_name"].value
+    assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
+

@@ -98,8 +98,25 @@ def test_placeholder_proposes_the_read_value_as_info():
     assert [f.severity for f in verdict.flags if f.code == "group_placeholder"] == [Severity.INFO]
 
 
+def test_placeholder_for_a_six_character_group_is_a_mistake_and_an_unsure_reading_is_checked():
+    """XXXXXX is the input only for a group that is not six characters: typed for OXFORD's 123456 it is
+    caught. A group read unsurely that is not six characters agrees with the placeholder (no more in
+    doubt than a group not read at all); read unsurely with six, it may be the portal's value: looked at."""
+    verdict = run(OXFORD, "back", group_number="XXXXXX")
+    assert status(verdict, "group_number") == CheckStatus.MISMATCH and verdict.needs_review
+    unsure = run(UHC, "back", confidence=0.3, group_number="XXXXXX")
+    assert status(unsure, "group_number") == CheckStatus.PLACEHOLDER
+    assert "group_number" not in {f.field for f in unsure.flags if f.severity != Severity.INFO}
+    unsure_six = run(OXFORD, "back", confidence=0.3, group_number="XXXXXX")
+    assert status(unsure_six, "group_number") == CheckStatus.PLACEHOLDER
+    assert "group_number_unreadable" in codes(unsure_six)
+
+
 def test_aetna_portal_value_of_group_matches():
     verdict = run("aetna\nID W213769935\nGRP# 866081-030-00001", "back", group_number="866081")
+    assert status(verdict, "group_number") == CheckStatus.MATCH
+    # read with a dash out of place: the dashes typed where the card prints them are not a typo
+    verdict = run("aetna\nID W213769935\nGRP# 8660-81-030-00001", "back", group_number="866081-030-00001")
     assert status(verdict, "group_number") == CheckStatus.MATCH
 
 
@@ -322,6 +339,7 @@ RAISES = {
     "group_number_unreadable": ("UnitedHealthcare\nMember ID 912345678", dict(group_number="98765")),
     "group_number_unlike": (OSCAR, dict(group_number="OSCARRX")),
     "group_placeholder": (UHC, dict(group_number="XXXXXX")),
+    "group_placeholder_unneeded": (OXFORD, dict(group_number="XXXXXX")),
     "typed_distractor": (UHC, dict(member_id="911-87726-04")),
     "payer_mismatch": (UHC, dict(insurance_provider="Aetna")),
     "payer_parent_brand": (OXFORD, dict(insurance_provider="UnitedHealthcare")),
@@ -420,3 +438,24 @@ def test_a_group_neither_read_nor_labelled_on_the_front_of_a_card_without_its_ba
     assert status(run(front, "back", group_number="2020-451-1"), "group_number") == CheckStatus.UNREADABLE
     labelled = run(front + "\nPolicy # unreadable", group_number="2020-451-1")
     assert status(labelled, "group_number") == CheckStatus.UNREADABLE and labelled.needs_review
+
+
+def test_the_cards_other_readings_count_for_names():
+    """A line only a superseded reading holds: the name printed there as typed matches; a dependent whose
+    line only it holds is compared with it (a last name typed wrong is caught, not passed as not on the card)."""
+    final = page_from_text("UnitedHealthcare\nMember ID 912345678\nGroup Number 98765\nMember: CHLOE RAMIREZ")
+    earlier = page_from_text("Member: CHLOE RAMIREZ\nDependents\nDARNELL RAMIREZ 02")
+    payer = TEMPLATES.match([final])
+    extraction = extract_fields(payer.template, [SidePage("front", final)])
+
+    def check(**typed):
+        verdict = verify(ClientSubmission(**typed), payer, extraction, TEMPLATES, has_back=True, quality={},
+                         card_lines=list(final.lines), earlier_lines=list(earlier.lines))
+        return {c.field: c.status for c in verdict.checks}
+
+    holder = {"first_name": "Chloe", "last_name": "Ramirez"}
+    assert check(first_name="Darnell", last_name="Ramirez", is_policy_holder=False, policy_holder=holder) == {
+        "first_name": CheckStatus.MATCH, "last_name": CheckStatus.MATCH, "policy_holder.first_name": CheckStatus.MATCH,
+        "policy_holder.last_name": CheckStatus.MATCH}
+    wrong = check(first_name="Darnell", last_name="Abernathy", is_policy_holder=False, policy_holder=holder)
+    assert wrong["last_name"] == CheckStatus.MISMATCH
