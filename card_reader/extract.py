@@ -143,7 +143,9 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
         if candidates[name] or not (spec.unlabelled or spec.prominent or name in MAIN_NUMBERS):
             continue
         for side, rows, hits, typical in read:
-            taken = [c.box for other, found in candidates.items() if other != name for c in found if c.side == side]
+            # the first part of the field's own value (a BCBS prefix read under its label) is no other field's
+            taken = [c.box for other, found in candidates.items() if other != name and other not in spec.compose[:1]
+                     for c in found if c.side == side]
             if name in MAIN_NUMBERS:
                 candidates[name].extend(_after_lost_label(name, template, rows, hits, side, taken))
             if spec.unlabelled:
@@ -972,7 +974,8 @@ def _joined(name: str, spec: FieldSpec, parts: Sequence[Candidate]) -> Optional[
         return None
     return Candidate(name, value, " ".join(p.raw for p in parts),
                      round(min(p.confidence for p in parts) * PLACEMENT_FACTOR["composed"], 3), parts[0].side,
-                     Box.enclosing([p.box for p in parts]), " + ".join(p.label or "" for p in parts), "composed",
+                     Box.enclosing([p.box for p in parts]),
+                     " + ".join(p.label or "" for p in parts) if any(p.label for p in parts) else None, "composed",
                      sum(p.repaired for p in parts), min(p.trust for p in parts) * PLACEMENT_FACTOR["composed"],
                      tuple(parts))
 

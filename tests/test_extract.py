@@ -672,6 +672,19 @@ def test_a_prefix_row_whose_header_was_lost_still_makes_prefix_plus_number():
     assert value(e, "member_id") != "BOX61868ABC1"
 
 
+def test_a_prefix_read_under_its_label_composes_with_a_number_whose_label_was_lost():
+    """"Prefix" read, "Identification #" lost ("Identifcabon #"): the prefix's value is the member ID's own
+    first part, not another field's word, so NTJ + WA7484712 is the member ID (not WAT484712, the number
+    alone repaired into an Anthem ID's shape)."""
+    _, e = read("Anthem Blue Cross and Blue Shield\nPrefix   Identifcabon #   Suit\nNTJ      WA7484712        01",
+                payer="anthem")
+    assert value(e, "member_id") == "NTJWA7484712" and e.fields["member_id"].repaired == 0
+    # the number read under its own label stays the number's: never the member ID alone, repaired
+    _, e = read("Anthem Blue Cross and Blue Shield\nPREFIX   ID NUMBER   SFX\nUXJI     B01495572   O01",
+                payer="anthem")
+    assert value(e, "member_id") != "BOI495572"
+
+
 def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_contradict():
     """"Srouo 78845105": the group's label misread. The number beside it, read plainly, is the group number
     at a confidence that can confirm what a client typed but never contradict it; read unplainly, it is
