@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 SHORT_LABEL = 4  # labels this short must match exactly (ID, GRP, SFX)
 LONG_LABEL = 10  # letters: a label this long may carry two OCR slips ("Grow Number" for "Group Number")
 LABEL_TAILS = frozenset({"", "NO", "NUMBER", "NBR", "NUM"})  # words that end a label, never start a value
+LABEL_TAIL_WORDS = LABEL_TAILS - {""}  # ... and never stand inside one ("R81125 NUMBER")
 FAR_BESIDE = 4.0  # in label heights: a value further along the line than this may belong to the next column
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
 LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
@@ -144,8 +145,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
             continue
         for side, rows, hits, typical in read:
             # the first part of the field's own value (a BCBS prefix read under its label) is no other field's
-            taken = [c.box for other, found in candidates.items() if other != name and other not in spec.compose[:1]
-                     for c in found if c.side == side]
+            taken = _taken_boxes(candidates, side, (name, *spec.compose[:1]))
             if name in MAIN_NUMBERS:
                 candidates[name].extend(_after_lost_label(name, template, rows, hits, side, taken))
             if spec.unlabelled:
@@ -293,13 +293,12 @@ def _match_label_at(texts: tuple[str, ...], spans: list[tuple[int, str, str]],
         if key == wanted_key:
             return end, 1.0, ""
         if len(wanted) > SHORT_LABEL:
-            edits = len(wanted)
-            if abs(len(key) - len(wanted_key)) <= 1:
-                edits = Levenshtein.distance(key, wanted_key, score_cutoff=_allowed_edits(wanted))
-            if edits > _allowed_edits(wanted) and len(text) == len(wanted) and \
-                    Levenshtein.distance(text, wanted, score_cutoff=1) <= 1:
+            allowed = _allowed_edits(wanted)
+            edits = Levenshtein.distance(key, wanted_key, score_cutoff=allowed) \
+                if abs(len(key) - len(wanted_key)) <= 1 else allowed + 1
+            if edits > allowed and len(text) == len(wanted) and Levenshtein.distance(text, wanted, score_cutoff=1) <= 1:
                 edits = 1  # one slip that the folding made worse ("RN GRP": Rx Grp's X read as N, folded to M)
-            if edits <= _allowed_edits(wanted):
+            if edits <= allowed:
                 return end, 1.0 - edits / len(wanted), ""
         if len(before) < len(wanted) < len(text) and text.startswith(wanted):
             glued = _after_label(texts[end - 1], len(wanted) - len(before))
@@ -587,7 +586,7 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
             words = words[1:]  # no value holds a bar: the box's side, with a speck read beside it ("|e")
         runs = [words] + ([words[1:]] if len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text) else [])
         # a label's closing word is never inside a value ("R81125 NUMBER": the next label's, read on)
-        runs = [list(itertools.takewhile(lambda w: squash(w.text) not in LABEL_TAILS - {""}, run)) for run in runs]
+        runs = [list(itertools.takewhile(lambda w: squash(w.text) not in LABEL_TAIL_WORDS, run)) for run in runs]
     for run in runs:
         for n in range(len(run), 0, -1):
             chosen = run[:n]
@@ -747,6 +746,11 @@ def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits
     return out
 
 
+def _taken_boxes(candidates: dict[str, list[Candidate]], side: str, spare: Sequence[str]) -> list[Box]:
+    """Where the fields other than ``spare`` found their values on a side: words no other field may take."""
+    return [c.box for other, found in candidates.items() if other not in spare for c in found if c.side == side]
+
+
 def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideRead],
                            candidates: dict[str, list[Candidate]]) -> list[Candidate]:
     """The value printed beside the card's other main number where the labels of both were lost: in
@@ -764,9 +768,7 @@ def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideR
         anchors = [c.box for c in candidates.get(other, ()) if c.side == side]
         if not anchors:
             continue
-        taken = [c.box for found_by, these in candidates.items() if found_by != name for c in these
-                 if c.side == side]
-        owned = _owned(name, template, rows, hits, taken)
+        owned = _owned(name, template, rows, hits, _taken_boxes(candidates, side, (name,)))
 
         def mate(r: int, i: int, height: float) -> list[Candidate]:
             word = rows[r].words[i]
