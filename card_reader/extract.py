@@ -1036,13 +1036,15 @@ def without_distractors(extraction: Extraction, template: PayerTemplate) -> Extr
     """A member ID or group number read from the very words another field read as its own, where that
     field is one a client may take for it (an Rx group's "RX GROUP 925743", read as "GROUP 925743" by
     a reading that split the label): the distractor's label is the longer, so the number is its, and the
-    main field gives it up."""
+    main field gives it up. The two may differ by look-alikes, where one field's shape repaired the
+    reading ("RDSZ18" of an Rx group, "RDS218" of a group under a garbled "py croup")."""
     fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
     for name in MAIN_NUMBERS:
         found = fields.get(name)
         if found is not None and any(
                 other in fields and name in spec.distractor_for and fields[other].side == found.side
-                and fields[other].box.overlap(found.box) > 0.5 and fields[other].value == found.value
+                and fields[other].box.overlap(found.box) > 0.5
+                and canonical_look_alikes(fields[other].value) == canonical_look_alikes(found.value)
                 for other, spec in template.fields.items()):
             _give_up(name, fields, alternatives)
     return replace(extraction, fields=fields, alternatives=alternatives)

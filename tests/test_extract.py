@@ -742,6 +742,10 @@ def test_a_main_number_read_from_an_rx_groups_own_words_gives_them_up():
     assert "group_number" not in without_distractors(card, TEMPLATES.generic).fields
     elsewhere = Extraction({"rx_group": rx_group, "group_number": replace(group, box=Box(60, 400, 110, 40))}, {}, {})
     assert without_distractors(elsewhere, TEMPLATES.generic).fields["group_number"].value == "925743"
+    # the group's shape repaired the same words ("RDSZ18" under a garbled "py croup" read "RDS218")
+    repaired = Extraction({"rx_group": replace(rx_group, value="RDSZ18", raw="RDSZ18"),
+                           "group_number": replace(group, value="RDS218", raw="RDSZ18", repaired=1)}, {}, {})
+    assert "group_number" not in without_distractors(repaired, TEMPLATES.generic).fields
 
 
 def test_a_label_run_on_after_a_value_is_split_off():
