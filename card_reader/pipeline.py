@@ -29,7 +29,7 @@ from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
 from .ocr import (Box, Line, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
                   reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence, text_rows,
-                  typical_height, unread_regions)
+                  typical_height, unread_regions, Word)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .text import normalise_name
@@ -258,10 +258,17 @@ class CardReader:
         return True
 
     def _doubtful_lines_read(self, side: ReadSide) -> ReadSide:
-        """The side with its least sure lines (``_doubtful_lines``) read again alone, from the ink."""
+        """The side with its least sure lines (``_doubtful_lines``) read again alone, from the ink; where
+        the ink reads no better than noise, from the photo in grey if that reads it surely (a large bold
+        logo, "Oxford", whose ink our contrast hollows, reads "OXiOrd" at no confidence)."""
         page = side.page
         for box in _doubtful_lines(page):
-            page = replace_words(page, box, reread_region(self.engine, side.ink, box))
+            words = reread_region(self.engine, side.ink, box)
+            if _mean_confidence(words) < LOW_CONFIDENCE:
+                from_photo = reread_region(self.engine, _renderings(side)[2], box)
+                if _mean_confidence(from_photo) >= DOUBTFUL_LINE_CONFIDENCE:
+                    words = from_photo
+            page = replace_words(page, box, words)
         return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, side.page))
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
@@ -472,10 +479,14 @@ def _doubtful_lines(page: Page) -> list[Box]:
     doubtful = []
     for row in rows:
         letters = sum(ch.isalnum() for w in row.words for ch in w.text)
-        confidence = sum(w.confidence for w in row.words) / len(row.words)
+        confidence = _mean_confidence(row.words)
         if (letters >= 3 or (letters == 2 and row.box.h >= large)) and confidence < DOUBTFUL_LINE_CONFIDENCE:
             doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
     return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
+
+
+def _mean_confidence(words: Sequence[Word]) -> float:
+    return sum(w.confidence for w in words) / len(words) if words else 0.0
 
 
 def _whole_words(box: Box, page: Page) -> Box:

@@ -288,6 +288,34 @@ def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_r
     assert "ocr_doubtful" in result.timings_ms and result.fields["member_id"].value == "912345678"
 
 
+def test_a_doubtful_line_the_ink_reads_no_better_is_read_from_the_photo(tmp_path, monkeypatch):
+    """A large bold logo read "OXiOTA" at no confidence, and again "OXiOrd" from the ink (our contrast
+    hollows its thick strokes): the photo in grey, read next, says "Oxford" surely and names the payer."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Block, Line, Word
+
+    def read_with(ink_confidence):
+        readings = iter((("OXiOrd", ink_confidence), ("Oxford", 0.97)))
+
+        def reread(engine, image, box, **_):
+            text, confidence = next(readings, ("Oxford", 0.97))
+            return [Word(text, box, confidence)]
+
+        monkeypatch.setattr(pipeline, "reread_region", reread)
+        page = page_from_text("OXiOTA\nA UnitedHealthcare Company\nMember ID 520964889\nGroup 61807")
+        logo = replace(page, blocks=tuple(Block(tuple(
+            Line(tuple(replace(w, confidence=0.0) for w in line.words)) if "OXiOTA" in line.text else line
+            for line in block.lines)) for block in page.blocks))
+        return CardReader(engine=FakeEngine([logo])).read(card_photo(tmp_path / "f.png"))
+
+    result = read_with(0.0)
+    assert "ocr_doubtful" in result.timings_ms and result.payer.id == "oxford"
+    # an ink reading unsure but no noise ("cRP 69935 1ISMT" at 0.65: its label still read) is kept
+    assert read_with(0.6).payer.id == "unknown"
+
+
 def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monkeypatch):
     """The member's line read unsurely is read again alone, surely but wrong ("PANEL" for JANE): the
     first reading printed the name as typed, and what any reading of the card prints counts, so the
