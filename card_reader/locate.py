@@ -885,7 +885,12 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
                 not _strip_is_table(other.corners, current.corners, flat_lab):
             current = other
             break
-    for other in sorted(rivals, key=lambda q: q.area):  # the innermost outline that leaves out only table
+    # the innermost outline that leaves out only table; once grown (a shadow's edge beside the card
+    # taken in), it leaves out of the best outline only table too: on a white table, a white card's pale
+    # title band left out of the grown outline looks like the table beside the shadow's dark strip
+    inner = [q for q in (*rivals, best) if current is best or q is best or _contains(q.corners, best.corners)
+             or _strip_is_table(best.corners, q.corners, flat_lab)]
+    for other in sorted(inner, key=lambda q: q.area):
         if (1 - TABLE_STRIP_SHARE) * current.area <= other.area <= current.area / 1.05 and \
                 _nested(current, other) and _strip_is_table(current.corners, other.corners, flat_lab):
             return other

@@ -639,3 +639,24 @@ def test_a_stretch_of_table_beside_the_card_is_no_card_but_a_white_card_on_a_whi
     assert [q.score for q in _not_table([Quad(card, 0.8), Quad(below, 0.9)], search)] == [0.8]
     white = SearchCopy.of(composite(plain(size, 240), card))
     assert len(_not_table([Quad(card, 0.8)], white)) == 1
+
+
+def test_a_white_cards_title_band_is_never_cut_off_once_a_shadow_grew_the_outline(monkeypatch):
+    """A white card on a white table, a shadow below it: the outline grows to take in the shadow's edge.
+    Beside the shadow's dark strip, the card's pale title band left out of the grown outline passes for
+    table; left out of the card's own outline it does not, so the outline never shrinks under the title."""
+    from card_reader import locate
+    from card_reader.locate import Quad, _card_among_nested
+
+    def box(top, bottom, score):
+        return Quad(np.float32([[100, top], [500, top], [500, bottom], [100, bottom]]), score)
+
+    card, with_shadow, under_title = box(100, 350, 0.98), box(100, 385, 0.7), box(160, 350, 0.65)
+    table_strips = {(id(with_shadow.corners), id(under_title.corners))}  # band and shadow: the table's colour
+    monkeypatch.setattr(locate, "_strip_is_table", lambda outer, inner, lab: (id(outer), id(inner)) in table_strips)
+    assert _card_among_nested(card, [card, with_shadow, under_title], np.zeros((480, 640, 3), np.float32)) \
+        is with_shadow
+    # where what it leaves out of the best outline is table too (that outline took in a shadow), it shrinks
+    table_strips.add((id(card.corners), id(under_title.corners)))
+    assert _card_among_nested(card, [card, with_shadow, under_title], np.zeros((480, 640, 3), np.float32)) \
+        is under_title
