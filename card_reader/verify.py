@@ -628,6 +628,9 @@ def _check_school(submission: ClientSubmission, fields: dict[str, Candidate], te
         return [Check(field="school_name", typed=typed, status=CheckStatus.NOT_ON_CARD)]
     if _same_school(typed, reading.value):
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MATCH)]
+    if reading.confidence < NAME_SURE and _misread_part(typed, reading.value):
+        return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.UNREADABLE,
+                      detail=f"the card's {reading.value} was read with low confidence ({reading.confidence:.2f})")]
     flags.append(flag("school_name_mismatch", "school_name", typed=typed, read=reading.value))
     return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)]
 
@@ -639,6 +642,16 @@ def _same_school(typed: str, read: str) -> bool:
     typed_words = [next((r for r in read_words if len(w) >= 3 and r.startswith(w)), w)
                    for w in normalise_name(typed).split()]
     return fuzz.token_set_ratio(" ".join(typed_words), " ".join(read_words)) >= 85
+
+
+def _misread_part(typed: str, read: str) -> bool:
+    """Whether every word read (of three letters or more) is within a third of its letters, at most two,
+    of a typed word: part of the typed school misread (``Gay University`` of a typed ``Hollins Bay
+    University``, ``Univexsiiy of`` of ``University of Northwood``), not another school."""
+    typed_words = normalise_name(typed).split()
+    read_words = [w for w in normalise_name(read).split() if len(w) >= 3]
+    return bool(read_words) and all(
+        any(OSA.distance(w, t) <= min(NAME_UNSURE_EDITS, len(w) // 3) for t in typed_words) for w in read_words)
 
 
 # --- photos -----------------------------------------------------------------------------------

@@ -290,6 +290,17 @@ def test_school_abbreviated_is_the_same_school_and_a_caption_is_no_school():
     assert status(captioned, "school_name") == CheckStatus.NOT_ON_CARD and not captioned.needs_review
 
 
+def test_a_school_read_poorly_in_part_is_unreadable_but_another_school_is_still_a_mismatch():
+    """"Gay University", read at 0.5, is part of a typed "Hollins Bay University" misread: unreadable, no
+    review. Read surely beside its label, or reading another school's words, it is a mismatch."""
+    misread = run(SR + "\nGay University", "b", confidence=0.5, school_name="Hollins Bay University")
+    assert status(misread, "school_name") == CheckStatus.UNREADABLE and not misread.needs_review
+    sure = run(SR + "\nSchool: Gay University", "b", school_name="Hollins Bay University")
+    assert status(sure, "school_name") == CheckStatus.MISMATCH and "school_name_mismatch" in codes(sure)
+    other = run(SR + "\nLakemont College", "b", confidence=0.5, school_name="Hollins Bay University")
+    assert status(other, "school_name") == CheckStatus.MISMATCH and other.needs_review
+
+
 def test_a_name_read_poorly_is_unreadable_but_another_name_is_still_a_mismatch():
     card = "Cigna Healthcare\nID 122222222\nName DARNETT HERNANDEZ"
     misread = run(card, "b", confidence=0.5, first_name="Darnell", last_name="Hernández")
