@@ -27,9 +27,9 @@ from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, Line, OcrEngine, Page, UprightReading, add_words, read_upright, read_value_box, replace_words,
-                  reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence, text_rows,
-                  typical_height, unread_regions, Word)
+from .ocr import (Box, Line, OcrEngine, Page, UprightReading, Word, add_words, read_upright, read_value_box,
+                  replace_words, reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence,
+                  text_rows, typical_height, unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .text import normalise_name
@@ -259,17 +259,22 @@ class CardReader:
 
     def _doubtful_lines_read(self, side: ReadSide) -> ReadSide:
         """The side with its least sure lines (``_doubtful_lines``) read again alone, from the ink; where
-        the ink reads no better than noise, from the photo in grey if that reads it surely (a large bold
-        logo, "Oxford", whose ink our contrast hollows, reads "OXiOrd" at no confidence)."""
-        page = side.page
+        the ink reads no better than noise, from the photo in grey too. The photo's reading replaces the
+        ink's where it is sure (a large bold logo, "Oxford", whose ink our contrast hollows, reads
+        "OXiOrd" at no confidence); otherwise it is kept among the side's earlier readings, where a name
+        it prints counts (a subscriber's line the ink reads "SUBSCRIBER JENNIFER M RAMINE? 8OTO")."""
+        page = photo_page = side.page
         for box in _doubtful_lines(page):
             words = reread_region(self.engine, side.ink, box)
             if _mean_confidence(words) < LOW_CONFIDENCE:
                 from_photo = reread_region(self.engine, _renderings(side)[2], box)
                 if _mean_confidence(from_photo) >= DOUBTFUL_LINE_CONFIDENCE:
                     words = from_photo
+                else:
+                    photo_page = replace_words(photo_page, box, from_photo)
             page = replace_words(page, box, words)
-        return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, side.page))
+        earlier = (side.page,) if photo_page is side.page else (side.page, photo_page)
+        return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, *earlier))
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
                    contrast: np.ndarray, reading: Optional[UprightReading] = None) -> ReadSide:

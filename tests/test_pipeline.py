@@ -312,8 +312,44 @@ def test_a_doubtful_line_the_ink_reads_no_better_is_read_from_the_photo(tmp_path
 
     result = read_with(0.0)
     assert "ocr_doubtful" in result.timings_ms and result.payer.id == "oxford"
-    # an ink reading unsure but no noise ("cRP 69935 1ISMT" at 0.65: its label still read) is kept
+    # an ink reading unsure but legible ("cRP 69935 1ISMT" at 0.65: its label still read) is kept
     assert read_with(0.6).payer.id == "unknown"
+
+
+def test_a_name_the_photo_reads_as_typed_counts_where_the_ink_read_noise(tmp_path, monkeypatch):
+    """The member's line read as noise from the ink ("JAME", 0.3) reads "JANE" from the photo, unsurely
+    (0.65), so the ink's reading stays the page's: the photo's is kept among the side's earlier ones, and
+    the typed name matches it without the name's line being read yet again."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Block, Line, Word
+
+    photos = []
+    renderings = pipeline._renderings
+
+    def recorded(side):
+        images = renderings(side)
+        photos.append(images[2])
+        return images
+
+    monkeypatch.setattr(pipeline, "_renderings", recorded)
+
+    def reread(engine, image, box, **_):
+        first, confidence = ("JANE", 0.65) if any(image is p for p in photos) else ("JAME", 0.3)
+        width = box.w // 4
+        return [Word(text, replace(box, x=box.x + i * width, w=width - 4), confidence)
+                for i, text in enumerate(("Member:", first, "Q", "DOE"))]
+
+    monkeypatch.setattr(pipeline, "reread_region", reread)
+    page = page_from_text(FRONT.replace("Member ID: ", "").replace("JANE", "JAME"))  # a lost label
+    unsure = replace(page, blocks=tuple(Block(tuple(
+        Line(tuple(replace(w, confidence=0.3) for w in line.words)) if "JAME" in line.text else line
+        for line in block.lines)) for block in page.blocks))
+    result = CardReader(engine=FakeEngine([unsure, page_from_text(BACK)])).read(
+        card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"), {"first_name": "Jane", "last_name": "Doe"})
+    assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
+    assert "ocr_names" not in result.timings_ms  # settled by the photo's reading, with no line read again
 
 
 def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monkeypatch):
