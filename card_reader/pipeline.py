@@ -264,10 +264,12 @@ class CardReader:
         "OXiOrd" at no confidence); otherwise it is kept among the side's earlier readings, where a name
         it prints counts (a subscriber's line the ink reads "SUBSCRIBER JENNIFER M RAMINE? 8OTO")."""
         page = photo_page = side.page
+        photo: Optional[np.ndarray] = None
         for box in _doubtful_lines(page):
             words = reread_region(self.engine, side.ink, box)
             if _mean_confidence(words) < LOW_CONFIDENCE:
-                from_photo = reread_region(self.engine, _renderings(side)[2], box)
+                photo = _photo_grey(side) if photo is None else photo
+                from_photo = reread_region(self.engine, photo, box)
                 if _mean_confidence(from_photo) >= DOUBTFUL_LINE_CONFIDENCE:
                     words = from_photo
                 else:
@@ -467,8 +469,11 @@ def _strength(payer: PayerMatch, extraction: Extraction) -> tuple[bool, int, flo
 def _renderings(side: ReadSide) -> list[np.ndarray]:
     """The side upright as our binary image, as the ink's contrast in grey, and as the photo in grey: a
     line misread in one is often read right in another."""
-    upright = rotate_clockwise(side.located.image, side.reading.rotation)
-    return [side.binary, side.ink, cv2.cvtColor(upright, cv2.COLOR_BGR2GRAY)]
+    return [side.binary, side.ink, _photo_grey(side)]
+
+
+def _photo_grey(side: ReadSide) -> np.ndarray:
+    return cv2.cvtColor(rotate_clockwise(side.located.image, side.reading.rotation), cv2.COLOR_BGR2GRAY)
 
 
 def _describe(engine: OcrEngine) -> str:

@@ -326,14 +326,13 @@ def test_a_name_the_photo_reads_as_typed_counts_where_the_ink_read_noise(tmp_pat
     from card_reader.ocr import Block, Line, Word
 
     photos = []
-    renderings = pipeline._renderings
+    photo_grey = pipeline._photo_grey
 
     def recorded(side):
-        images = renderings(side)
-        photos.append(images[2])
-        return images
+        photos.append(photo_grey(side))
+        return photos[-1]
 
-    monkeypatch.setattr(pipeline, "_renderings", recorded)
+    monkeypatch.setattr(pipeline, "_photo_grey", recorded)
 
     def reread(engine, image, box, **_):
         first, confidence = ("JANE", 0.65) if any(image is p for p in photos) else ("JAME", 0.3)
