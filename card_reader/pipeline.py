@@ -473,6 +473,7 @@ def _renderings(side: ReadSide) -> list[np.ndarray]:
 
 
 def _photo_grey(side: ReadSide) -> np.ndarray:
+    """The photo itself, straightened and turned upright, in grey: no threshold of ours in it."""
     return cv2.cvtColor(rotate_clockwise(side.located.image, side.reading.rotation), cv2.COLOR_BGR2GRAY)
 
 

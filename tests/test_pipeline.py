@@ -32,6 +32,17 @@ def card_photo(path, size=(1600, 1200)):
     return path
 
 
+def read_unsurely(page, held, confidence):
+    """The page with the line holding ``held`` read at ``confidence``."""
+    from dataclasses import replace
+
+    from card_reader.ocr import Block, Line
+
+    return replace(page, blocks=tuple(Block(tuple(
+        Line(tuple(replace(w, confidence=confidence) for w in line.words)) if held in line.text else line
+        for line in block.lines)) for block in page.blocks))
+
+
 @pytest.fixture
 def reader():
     return CardReader(engine=FakeEngine([page_from_text(FRONT), page_from_text(BACK)]))
@@ -273,16 +284,12 @@ def test_lines_read_unsurely_are_read_again_only_where_the_first_reading_needs_t
 def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_reading(tmp_path, monkeypatch):
     """Lines read unsurely are read again; where the new reading of a line loses a number (a BCBS prefix
     "UXJ" read again as "UXJI" composes no member ID), the first reading of it stands."""
-    from dataclasses import replace
-
     from card_reader import pipeline
-    from card_reader.ocr import Block, Line, Word
+    from card_reader.ocr import Word
 
     monkeypatch.setattr(pipeline, "reread_region", lambda engine, image, box, **_: [Word("X" * 40, box, 0.9)])
     page = page_from_text(FRONT.replace("912345678     ", "912345678\n"))  # the member ID on a line of its own
-    unsure = replace(page, blocks=tuple(Block(tuple(
-        Line(tuple(replace(w, confidence=0.5) for w in line.words)) if "912345678" in line.text else line
-        for line in block.lines)) for block in page.blocks))
+    unsure = read_unsurely(page, "912345678", 0.5)
     engine = FakeEngine([unsure, page_from_text(BACK)])
     result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
     assert "ocr_doubtful" in result.timings_ms and result.fields["member_id"].value == "912345678"
@@ -291,10 +298,8 @@ def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_r
 def test_a_doubtful_line_the_ink_reads_no_better_is_read_from_the_photo(tmp_path, monkeypatch):
     """A large bold logo read "OXiOTA" at no confidence, and again "OXiOrd" from the ink (our contrast
     hollows its thick strokes): the photo in grey, read next, says "Oxford" surely and names the payer."""
-    from dataclasses import replace
-
     from card_reader import pipeline
-    from card_reader.ocr import Block, Line, Word
+    from card_reader.ocr import Word
 
     def read_with(ink_confidence):
         readings = iter((("OXiOrd", ink_confidence), ("Oxford", 0.97)))
@@ -305,9 +310,7 @@ def test_a_doubtful_line_the_ink_reads_no_better_is_read_from_the_photo(tmp_path
 
         monkeypatch.setattr(pipeline, "reread_region", reread)
         page = page_from_text("OXiOTA\nA UnitedHealthcare Company\nMember ID 520964889\nGroup 61807")
-        logo = replace(page, blocks=tuple(Block(tuple(
-            Line(tuple(replace(w, confidence=0.0) for w in line.words)) if "OXiOTA" in line.text else line
-            for line in block.lines)) for block in page.blocks))
+        logo = read_unsurely(page, "OXiOTA", 0.0)
         return CardReader(engine=FakeEngine([logo])).read(card_photo(tmp_path / "f.png"))
 
     result = read_with(0.0)
@@ -323,7 +326,7 @@ def test_a_name_the_photo_reads_as_typed_counts_where_the_ink_read_noise(tmp_pat
     from dataclasses import replace
 
     from card_reader import pipeline
-    from card_reader.ocr import Block, Line, Word
+    from card_reader.ocr import Word
 
     photos = []
     photo_grey = pipeline._photo_grey
@@ -342,9 +345,7 @@ def test_a_name_the_photo_reads_as_typed_counts_where_the_ink_read_noise(tmp_pat
 
     monkeypatch.setattr(pipeline, "reread_region", reread)
     page = page_from_text(FRONT.replace("Member ID: ", "").replace("JANE", "JAME"))  # a lost label
-    unsure = replace(page, blocks=tuple(Block(tuple(
-        Line(tuple(replace(w, confidence=0.3) for w in line.words)) if "JAME" in line.text else line
-        for line in block.lines)) for block in page.blocks))
+    unsure = read_unsurely(page, "JAME", 0.3)
     result = CardReader(engine=FakeEngine([unsure, page_from_text(BACK)])).read(
         card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"), {"first_name": "Jane", "last_name": "Doe"})
     assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
@@ -358,7 +359,7 @@ def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monke
     from dataclasses import replace
 
     from card_reader import pipeline
-    from card_reader.ocr import Block, Line, Word
+    from card_reader.ocr import Word
 
     def misread(engine, image, box, **_):
         width = box.w // 4
@@ -367,9 +368,7 @@ def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monke
 
     monkeypatch.setattr(pipeline, "reread_region", misread)
     page = page_from_text(FRONT.replace("Member ID: ", ""))  # a lost label: the doubtful lines are read again
-    unsure = replace(page, blocks=tuple(Block(tuple(
-        Line(tuple(replace(w, confidence=0.3) for w in line.words)) if "JANE" in line.text else line
-        for line in block.lines)) for block in page.blocks))
+    unsure = read_unsurely(page, "JANE", 0.3)
     engine = FakeEngine([unsure, page_from_text(BACK)])
     result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
                                             {"first_name": "Jane", "last_name": "Doe"})
