@@ -502,8 +502,7 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
                 confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
-                                detail=f"the card's {position.upper()} was read with low confidence "
-                                       f"({confidence:.2f})"))
+                                detail=_read_unsurely(position.upper(), confidence)))
             continue
         why = ": part of the hyphenated name is missing" if hyphen_part else ""
         if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
@@ -630,7 +629,7 @@ def _check_school(submission: ClientSubmission, fields: dict[str, Candidate], te
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MATCH)]
     if reading.confidence < NAME_SURE and _misread_part(typed, reading.value):
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.UNREADABLE,
-                      detail=f"the card's {reading.value} was read with low confidence ({reading.confidence:.2f})")]
+                      detail=_read_unsurely(reading.value, reading.confidence))]
     flags.append(flag("school_name_mismatch", "school_name", typed=typed, read=reading.value))
     return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)]
 
@@ -642,6 +641,11 @@ def _same_school(typed: str, read: str) -> bool:
     typed_words = [next((r for r in read_words if len(w) >= 3 and r.startswith(w)), w)
                    for w in normalise_name(typed).split()]
     return fuzz.token_set_ratio(" ".join(typed_words), " ".join(read_words)) >= 85
+
+
+def _read_unsurely(read: str, confidence: float) -> str:
+    """The detail of a name or school check that is ``unreadable``: what was read, and how surely."""
+    return f"the card's {read} was read with low confidence ({confidence:.2f})"
 
 
 def _misread_part(typed: str, read: str) -> bool:
