@@ -9,7 +9,9 @@ Three steps, each a public function that can be inspected on its own (PassportEy
    scored by what a card is: ID-1 proportions, evidence of an edge along each of its four sides,
    a sizeable share of the photo. A band or box printed on a card is not the card: an outline that
    shares a side with a larger plausible outline gives way to it, and the picture's own frame
-   counts as one (a screenshot of the card alone). Where nothing convinces, the whole image is read.
+   counts as one (a screenshot of the card alone). An outline too long for a card of its height may
+   have left out a band of the card (a title band of nearly the table's colour): its long side moves
+   out onto the band's edge where one is found (``with_lost_band``). Where nothing convinces, the whole image is read.
 2. ``straighten``: the outline warped from the full-resolution photo to a fixed working size at
    ID-1 proportions (landscape), or the whole image deskewed by its text lines.
 Which way is up is left to the text (``card_reader.ocr.read_upright``): a straightened card is
@@ -60,6 +62,9 @@ BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border i
 TABLE_STRIP_SHARE = 0.4  # a table's stripe or a shadow left out of an outline is at most this share of it
 TABLE_INSIDE_SHARE = 0.9  # of an outline's inside in the table's colours: table, unless no side steps sharply
 NEIGHBOUR_STEP = 45.0  # Lab units between just inside a side and just outside it: another object's edge
+LOST_BAND_ASPECT = 1.1  # an outline this much longer than ID-1 for its height (perspective undone) may lack a band
+BAND_STEPS = np.linspace(0.5, 1.5, 21)  # where the lost band's outer edge is looked for, in shares of the width it lacks
+BAND_EDGE = 0.7  # of the moved side's points on an edge: the band's outer edge found
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ def find_cards(photo: np.ndarray, *, expect_sides: int = 1, preview: Optional[np
     search = SearchCopy.of(small)
     chosen = choose_outlines(find_outlines(small, search, expect_sides=expect_sides),
                              search.flat_lab.astype(np.float32), expect_sides=expect_sides)
+    chosen = [with_lost_band(quad, search) or quad for quad in chosen]
     if not chosen:
         h, w = photo.shape[:2]
         frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
@@ -235,6 +241,54 @@ def _not_table(quads: list[Quad], search: SearchCopy) -> list[Quad]:
             np.mean(table_distance(flat_lab[::4, ::4][inside]) < TABLE_COLOUR_DISTANCE) >= TABLE_INSIDE_SHARE
 
     return [q for q in quads if not table_beside_card(q.corners)]
+
+
+def with_lost_band(quad: Quad, search: SearchCopy) -> Optional[Quad]:
+    """The outline with one of its long sides moved out over a band of the card it left outside, if it is
+    too long for a card of its height (perspective undone) and that explains it; else None.
+
+    A title band whose colour is close to the table's (dark blue on a grey or blue table) has a weak
+    edge where it meets the table and a strong one where it meets the card's white: the outline runs
+    along the latter and loses the band with the payer's name. The side is moved out parallel to
+    itself, along the short sides, to where the card's proportions put it, give or take half. It must
+    stop on an edge there where the colour steps (band to table: a side moved off the card's own edge
+    onto the table's grain steps nowhere), take in no table, give the card's proportions, and score
+    better than the outline without the band."""
+    corners = order_corners(quad.corners)
+    aspect = _long_aspect(corners, search.image.shape)
+    if aspect < CARD_ASPECT * LOST_BAND_ASPECT:
+        return None
+    edges = edge_map(search)
+    support = _support_map(edges | soft_edge_map(search))
+    lacking = aspect / CARD_ASPECT - 1  # of the short sides' length
+    flat_lab = search.flat_lab.astype(np.float32)
+    lengths = [float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4)]
+    long_sides = (0, 2) if lengths[0] + lengths[2] >= lengths[1] + lengths[3] else (1, 3)
+    found = []
+    for i in long_sides:
+        j = (i + 1) % 4
+        outward_i, outward_j = corners[i] - corners[i - 1], corners[j] - corners[(j + 1) % 4]
+        moves = []
+        for share in BAND_STEPS * lacking:
+            moved = corners.copy()
+            moved[i], moved[j] = corners[i] + outward_i * share, corners[j] + outward_j * share
+            if _hits(_side_points(moved[i], moved[j]), support).mean() >= BAND_EDGE:
+                moves += [Quad(c, outline_score(c, support, search.lab)) for c in (moved, snap_to_edges(moved, edges))
+                          if _long_aspect(c, search.image.shape) < CARD_ASPECT * LOST_BAND_ASPECT]
+        band = max(moves, key=lambda q: q.score, default=None)
+        if band is None:
+            continue
+        inner, outer = _side_colours(order_corners(band.corners), flat_lab)[i]
+        if np.linalg.norm(inner - outer) >= TABLE_COLOUR_DISTANCE and not _strip_is_table(band.corners, corners, flat_lab):
+            found.append(band)
+    best = max(found, key=lambda q: q.score, default=None)
+    return best if best is not None and best.score > quad.score and _not_table([best], search) else None
+
+
+def _long_aspect(corners: np.ndarray, shape: tuple[int, ...]) -> float:
+    """The rectified proportions, long side over short (0 where they cannot be told)."""
+    aspect = rectified_aspect(corners, shape)
+    return max(aspect, 1 / aspect) if aspect else 0.0
 
 
 def _side_colours(corners: np.ndarray, flat_lab: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -660,3 +660,28 @@ def test_a_white_cards_title_band_is_never_cut_off_once_a_shadow_grew_the_outlin
     table_strips.add((id(card.corners), id(under_title.corners)))
     assert _card_among_nested(card, [card, with_shadow, under_title], np.zeros((480, 640, 3), np.float32)) \
         is under_title
+
+
+def test_a_title_band_left_outside_the_outline_is_taken_back():
+    """A dark title band along the card's top has a weak edge against the table and a strong one against
+    the card's white: an outline along the latter is too long for a card of its height, and its top side
+    moves out onto the band's edge. A long pale object's own outline (nothing but table beyond its
+    sides) is left as it is."""
+    from card_reader.locate import Quad, outline_score, with_lost_band
+
+    def lost_band(photo: np.ndarray, corners: np.ndarray) -> Quad | None:
+        search = SearchCopy.of(photo)
+        support = locate._support_map(locate.edge_map(search) | locate.soft_edge_map(search))
+        return with_lost_band(Quad(corners, outline_score(corners, support, search.lab)), search)
+
+    size, band = (640, 480), FACE_H // 5
+    face = card_face()
+    face[:band] = (120, 70, 30)  # dark blue
+    card = placement((320, 240), 420, 4)
+    below_band = card.copy()
+    below_band[0] += (card[3] - card[0]) * band / FACE_H
+    below_band[1] += (card[2] - card[1]) * band / FACE_H
+    found = lost_band(composite(plain(size, 110), card, face), below_band)
+    assert found is not None and corner_error(found.corners, card) < 0.02 * 420
+    ruler = placement((320, 240), 420, 4) * np.float32([1, 0.8]) + np.float32([0, 48])  # twice as long as high
+    assert lost_band(composite(plain(size, 110), ruler), ruler) is None
