@@ -44,6 +44,8 @@ SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried i
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
+PHOTO_WORD_CONFIDENCE = 0.6  # a word (three letters or more) the photo reads this surely replaces the ink's noise under it
+LARGE_TYPE = 1.8  # times the side's typical word height: a line this tall is in a logo's or a title's type
 # a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
 NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
@@ -207,11 +209,13 @@ class CardReader:
         """The payer and the fields from the sides' first reading, read again where that was unsure (the
         sides returned with the lines read again)."""
         payer, extraction = self._match_and_extract(sides, timings)
-        if not self._plain(payer, extraction):
-            # lines read with little confidence (a logo, a label) read once more, alone
+        if not self._plain(payer, extraction, sides):
+            # lines read with little confidence (a logo, a label) read once more, alone; the payer named by
+            # either reading (a logo read again may lose the name the first reading found in it)
+            first = [s.page for s in sides]
             with _timed(timings, "ocr_doubtful"):
                 sides = [self._doubtful_lines_read(s) for s in sides]
-            payer, again = self._match_and_extract(sides, timings)
+            payer, again = self._match_and_extract(sides, timings, also=first)
             # a field the lines read again no longer give ("UXT" of a prefix read as "UXJI") keeps its reading
             kept = {name: found for name, found in extraction.fields.items() if name in payer.template.fields}
             extraction = replace(again, fields={**kept, **again.fields})
@@ -237,16 +241,21 @@ class CardReader:
             extraction = self._settle(sides, without_distractors(extraction, payer.template), payer.template)
         return sides, payer, extraction
 
-    def _match_and_extract(self, sides: list[ReadSide], timings: dict[str, float]) -> tuple[PayerMatch, Extraction]:
+    def _match_and_extract(self, sides: list[ReadSide], timings: dict[str, float],
+                           also: Sequence[Page] = ()) -> tuple[PayerMatch, Extraction]:
+        """The payer named by the sides' pages (and ``also``: other readings of them), and the fields its
+        template finds on the pages."""
         with _timed(timings, "payer"):
-            payer = self.templates.match([s.page for s in sides])
+            payer = self.templates.match([*(s.page for s in sides), *also])
         with _timed(timings, "extract"):
             return payer, extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
 
-    def _plain(self, payer: PayerMatch, extraction: Extraction) -> bool:
-        """The payer named and every number the card should print, or whose label was read, read surely
-        beside its label: the first reading needs no line read again to find them."""
-        if payer.payer_id == UNKNOWN_PAYER:
+    def _plain(self, payer: PayerMatch, extraction: Extraction, sides: Sequence[ReadSide]) -> bool:
+        """The payer named, its logo not left unread, and every number the card should print, or whose
+        label was read, read surely beside its label: the first reading needs no line read again to find
+        them. (A parent brand's name in small print, "A UnitedHealthcare Company" read unsurely, names
+        the parent while the sub-brand's logo above it, "UMR", read as noise.)"""
+        if payer.payer_id == UNKNOWN_PAYER or any(_unread_logo(s.page) for s in sides):
             return False
         for name in MAIN_NUMBERS:
             found = extraction.fields.get(name)
@@ -262,11 +271,12 @@ class CardReader:
         the ink reads no better than noise, from the photo in grey too. The photo's reading replaces the
         ink's where it is sure (a large bold logo, "Oxford", whose ink our contrast hollows, reads
         "OXiOrd" at no confidence); otherwise it is kept among the side's earlier readings, where a name
-        it prints counts (a subscriber's line the ink reads "SUBSCRIBER JENNIFER M RAMINE? 8OTO")."""
+        it prints counts (a subscriber's line the ink reads "SUBSCRIBER JENNIFER M RAMINE? 8OTO"), and
+        only its sure words replace the ink's (the logo read "Oxford" sure among a shadow's noise)."""
         page = photo_page = side.page
         photo: Optional[np.ndarray] = None
         for box in _doubtful_lines(page):
-            words = reread_region(self.engine, side.ink, box)
+            words, sure = reread_region(self.engine, side.ink, box), []
             if _mean_confidence(words) < LOW_CONFIDENCE:
                 photo = _photo_grey(side) if photo is None else photo
                 from_photo = reread_region(self.engine, photo, box)
@@ -274,7 +284,11 @@ class CardReader:
                     words = from_photo
                 else:
                     photo_page = replace_words(photo_page, box, from_photo)
+                    sure = [w for w in from_photo if w.confidence >= PHOTO_WORD_CONFIDENCE
+                            and sum(ch.isalnum() for ch in w.text) >= 3]
             page = replace_words(page, box, words)
+            for word in sure:
+                page = replace_words(page, word.box, [word])
         earlier = (side.page,) if photo_page is side.page else (side.page, photo_page)
         return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, *earlier))
 
@@ -494,6 +508,16 @@ def _doubtful_lines(page: Page) -> list[Box]:
         if (letters >= 3 or (letters == 2 and row.box.h >= large)) and confidence < DOUBTFUL_LINE_CONFIDENCE:
             doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
     return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
+
+
+def _unread_logo(page: Page) -> bool:
+    """Whether a line in type larger than the side's text (two letters or more) was read as no better
+    than noise: a logo, where a payer prints its name largest."""
+    rows = text_rows(page)
+    typical = typical_height(rows)
+    return typical is not None and any(
+        row.box.h >= LARGE_TYPE * typical and sum(ch.isalnum() for w in row.words for ch in w.text) >= 2
+        and _mean_confidence(row.words) < LOW_CONFIDENCE for row in rows)
 
 
 def _mean_confidence(words: Sequence[Word]) -> float:

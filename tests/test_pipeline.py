@@ -43,6 +43,19 @@ def read_unsurely(page, held, confidence):
         for line in block.lines)) for block in page.blocks))
 
 
+def in_large_type(page, held):
+    """The page with the line holding ``held`` three times as tall (a logo; leave room below it)."""
+    from dataclasses import replace
+
+    from card_reader.ocr import Block, Line
+
+    def taller(line):
+        return Line(tuple(replace(w, box=replace(w.box, h=w.box.h * 3)) for w in line.words))
+
+    return replace(page, blocks=tuple(Block(tuple(taller(line) if held in line.text else line for line in block.lines))
+                                      for block in page.blocks))
+
+
 @pytest.fixture
 def reader():
     return CardReader(engine=FakeEngine([page_from_text(FRONT), page_from_text(BACK)]))
@@ -317,6 +330,59 @@ def test_a_doubtful_line_the_ink_reads_no_better_is_read_from_the_photo(tmp_path
     assert "ocr_doubtful" in result.timings_ms and result.payer.id == "oxford"
     # an ink reading unsure but legible ("cRP 69935 1ISMT" at 0.65: its label still read) is kept
     assert read_with(0.6).payer.id == "unknown"
+
+
+def test_a_sure_word_the_photo_reads_among_noise_replaces_the_inks(tmp_path, monkeypatch):
+    """The photo reads the logo "Oxford" surely, but a shadow beside it as noise ("aa", "ee"): the line
+    as a whole is no surer than the ink's, yet its sure word replaces the ink's noise under it and
+    names the payer. Its two-letter noise does not."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Word
+
+    def reread(engine, image, box, **_):
+        if not any(image is p for p in photos):
+            return [Word("OXiOrd", box, 0.1)]
+        third = box.w // 3
+        return [Word(text, replace(box, x=box.x + i * third, w=third - 4), confidence)
+                for i, (text, confidence) in enumerate((("Oxford", 0.69), ("aa", 0.3), ("ee", 0.3)))]
+
+    photos = []
+    photo_grey = pipeline._photo_grey
+    monkeypatch.setattr(pipeline, "_photo_grey", lambda side: photos.append(photo_grey(side)) or photos[-1])
+    monkeypatch.setattr(pipeline, "reread_region", reread)
+    page = page_from_text("OXiOTA sore.\nA UnitedHealthcare Company\nMember ID 520964889\nGroup 61807")
+    result = CardReader(engine=FakeEngine([read_unsurely(page, "OXiOTA", 0.1)])).read(card_photo(tmp_path / "f.png"))
+    assert result.payer.id == "oxford"
+
+
+def test_a_logo_read_as_noise_is_read_again_though_a_parent_brand_was_named(tmp_path):
+    """UMR's logo read "UIMR" as noise, UnitedHealthcare named by the small print under it ("A
+    UnitedHealthcare Company" read unsurely, so not taken for a sub-brand's mark): the card is not plain,
+    and its doubtful lines are read again although its numbers were read surely."""
+    page = read_unsurely(page_from_text("UIMR\n\n\n" + FRONT), "UIMR", 0.18)
+    engine = FakeEngine([in_large_type(page, "UIMR"), page_from_text(BACK)])
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+    assert result.fields["member_id"].value == "912345678" and "ocr_doubtful" in result.timings_ms
+    plain = CardReader(engine=FakeEngine([page, page_from_text(BACK)]))  # noise in the card's own type size
+    assert "ocr_doubtful" not in plain.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png")).timings_ms
+
+
+def test_a_payer_named_by_the_first_reading_stays_named_when_its_line_read_again_loses_it(tmp_path, monkeypatch):
+    """A logo read unsurely ("Empire E BlueCross", 0.4) is read again, as "Ernpire BiIIeCr0ss" (0.6):
+    surer, so it replaces the first reading, but it names no payer. The payer either reading names is
+    the card's."""
+    from card_reader import pipeline
+    from card_reader.ocr import Word
+
+    monkeypatch.setattr(pipeline, "reread_region",
+                        lambda engine, image, box, **_: [Word("Ernpire", box, 0.6), Word("BiIIeCr0ss", box, 0.6)])
+    page = page_from_text("Empire E BlueCross\n\n\nMember ID: XWN912345678\nGroup Number: 98765")
+    logo = in_large_type(read_unsurely(page, "Empire", 0.4), "Empire")
+    later = page_from_text("Ernpire BiIIeCr0ss\n\n\nMember ID: XWN912345678\nGroup Number: 98765")  # whole side again
+    result = CardReader(engine=FakeEngine([logo, later])).read(card_photo(tmp_path / "f.png"))
+    assert "ocr_doubtful" in result.timings_ms and result.payer.id == "anthem"
 
 
 def test_a_name_the_photo_reads_as_typed_counts_where_the_ink_read_noise(tmp_path, monkeypatch):
