@@ -473,9 +473,12 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         if typed_tokens and all(_joined(t) in line_spans for t in typed_tokens):
             return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
                     for name, value in typed_parts]
-    reading = printed[0] if printed else (_name_line(first, card_lines, family=last)
-                                          or _name_line(first, earlier_lines, family=last)
-                                          or _name_line(last, holder_lines))
+    # the name field, unless it holds nothing like any typed part (a field taken from noise, "GARVICAS
+    # TUFT AWAY"): then an unlabelled line that holds the typed name, or what OCR made of it
+    reading = printed[0] if printed else None
+    if reading is None or not any(_names_token(part, part, word) for part in typed_tokens for word in reading.words):
+        reading = (_name_line(first, card_lines, family=last) or _name_line(first, earlier_lines, family=last)
+                   or _name_line(last, holder_lines) or reading)
     if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")

@@ -470,3 +470,17 @@ def test_the_cards_other_readings_count_for_names():
         "policy_holder.last_name": CheckStatus.MATCH}
     wrong = check(first_name="Darnell", last_name="Abernathy", is_policy_holder=False, policy_holder=holder)
     assert wrong["last_name"] == CheckStatus.MISMATCH
+
+
+def test_a_name_field_read_from_noise_gives_way_to_a_line_that_reads_like_the_typed_name():
+    """The member name field holds nothing like the typed name ("GARVICAS TUFT AWAY", the label's
+    neighbour read from a shadow's noise) while a line of the card reads it with a letter off each way,
+    unsurely: that line is the name compared, unreadable rather than another person's."""
+    card = "Oscar\nMember: GARVICAS TUFT AWAY\nIMILY FITZGORALD\nMember ID OSC45362207"
+    verdict = run(card, "back", confidence=0.6, first_name="Emily", last_name="Fitzgerald")
+    assert {c.field: (c.status, c.read) for c in verdict.checks if c.field.endswith("name")} == {
+        "first_name": (CheckStatus.UNREADABLE, "imily"), "last_name": (CheckStatus.UNREADABLE, "fitzgorald")}
+    assert "name_mismatch" not in codes(verdict)
+    # a form naming someone else is still compared with the field: another person's name is no misreading
+    other = run(card, "back", confidence=0.6, first_name="Maria", last_name="Lopez")
+    assert "name_mismatch" in codes(other)
