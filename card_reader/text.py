@@ -172,17 +172,19 @@ def parse_date(text: str) -> Optional[date]:
 
 
 _PRINTED_DATE = re.compile(r"\d{1,2}/\d{1,2}/\d{2,4}|\d{1,2}([-.])\d{1,2}\1(?:19|20)\d{2}")
+_SLASH_LOST_DATE = re.compile(r"\d{3,4}/(?:19|20)\d{2}")  # "1001/2025": blur took the first slash of 10/01/2025
 # OCR may read a space after a separator blur widened ("855.237. 7361")
 _PRINTED_PHONE = re.compile(r"(?:1[-.\s]?)?(?:\(\d{3}\)\s?|\d{3}[-.]\s?)\d{3}[-.]\s?\d{4}")
 
 
 def is_date_or_phone(text: str) -> bool:
-    """Whether a printed word is a date (month first, as US cards print them) or a phone number, which
-    no identifier is. A dash alone with a short year ("12-31-24") or the year first ("2020-11-1", a
-    Student Resources group) is not taken for a date."""
+    """Whether a printed word is a date (month first, as US cards print them; or one whose first slash
+    blur took) or a phone number, which no identifier is. A dash alone with a short year ("12-31-24") or
+    the year first ("2020-11-1", a Student Resources group) is not taken for a date."""
     core = text.strip(" .,:;")
-    return bool(_PRINTED_PHONE.fullmatch(core)) or (_PRINTED_DATE.fullmatch(core) is not None
-                                                     and parse_date(core) is not None)
+    if _PRINTED_PHONE.fullmatch(core) or _SLASH_LOST_DATE.fullmatch(core):
+        return True
+    return _PRINTED_DATE.fullmatch(core) is not None and parse_date(core) is not None
 
 
 _AMOUNT = re.compile(r"\$(?:\d{1,3}(?:,\d{3})*|\d{4,5})(?:\.\d{2})?")

@@ -36,6 +36,7 @@ def test_a_kept_character_is_never_doubled(text):
 def test_dates_and_phones_are_told_from_identifiers(day, number):
     assert is_date_or_phone(f"{day.month:02d}/{day.day:02d}/{day.year}")
     assert is_date_or_phone(f"{day.month}-{day.day}-{day.year},")
+    assert is_date_or_phone(f"{day.month:02d}{day.day:02d}/{day.year}")  # the first slash lost to blur
     digits = f"{number:010d}"
     assert is_date_or_phone(f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
     assert is_date_or_phone(f"1-{digits[:3]}-{digits[3:6]}-{digits[6:]}")
