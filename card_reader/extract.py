@@ -782,7 +782,9 @@ def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideR
         for r, row in enumerate(rows):
             heights = [w.box.h for w in row.words if any(w.box.overlap(box) > 0.5 for box in anchors)]
             if heights:
-                alone = {id(phrase[0]) for phrase in _phrases(row.words) if len(phrase) == 1}
+                # a box's border read as a glyph ("|") is no neighbour: the cell's number still stands apart
+                glyphs = tuple(w for w in row.words if any(ch.isalnum() for ch in w.text))
+                alone = {id(phrase[0]) for phrase in _phrases(glyphs) if len(phrase) == 1}
                 in_row += [c for i, word in enumerate(row.words) if id(word) in alone
                            for c in mate(r, i, statistics.median(heights))]
             elif len(row.words) == 1:

@@ -785,6 +785,9 @@ def test_the_number_beside_the_main_number_under_a_lost_header_row_is_read_too_u
     card = "Cigna Healthcare\nU13504958   74820341"
     unplain = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page_from_text(card, confidence=0.6))])
     assert value(unplain, "group_number") is None
+    # a box's border between the two cells, read as a glyph, is no neighbour of the group's
+    _, e = read("UnitedHealthcare\nJAMES MACLEOD\n999576643   | 43564", payer="uhc")
+    assert value(e, "member_id") == "999576643" and value(e, "group_number") == "43564"
 
 
 def test_a_number_alone_in_the_main_numbers_column_under_a_lost_label_is_read_too_unsurely_to_contradict():
