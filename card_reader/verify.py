@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -158,13 +159,17 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
 # --- identifiers -------------------------------------------------------------------------------
 def _distractor_typed(field_name: str, typed_norm: str, extraction: Extraction,
                       template: PayerTemplate) -> Optional[tuple[str, Candidate]]:
-    """The card's other number (Health Plan, Issuer, Rx group ...) that the client typed instead."""
+    """The card's other number (Health Plan, Issuer, Rx group ...) that the client typed instead: as
+    read, or its end, or (five characters or more) up to look-alikes and one glyph the reading added,
+    dropped or took for another ("GNHAOS5" read for the Rx group GNHA05)."""
+    typed_key = canonical_look_alikes(typed_norm)
     for name, spec in template.fields.items():
         if field_name not in spec.distractor_for or name not in extraction.fields:
             continue
         reading = extraction.fields[name]
         read_norm = normalise_identifier(reading.value)
-        if typed_norm == read_norm or (len(typed_norm) >= 5 and read_norm.endswith(typed_norm)):
+        if typed_norm == read_norm or (len(typed_norm) >= 5 and (
+                read_norm.endswith(typed_norm) or OSA.distance(typed_key, canonical_look_alikes(read_norm)) <= 1)):
             return name, reading
     return None
 
@@ -570,9 +575,9 @@ def _align(typed: list[str], read: list[str]) -> list[int]:
 def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
                family: Optional[str] = None) -> Optional[PrintedName]:
     """An unlabelled line that reads like a person's name and holds ``typed_name``, or what OCR may
-    have made of it: where to compare, not yet a verdict. With the ``family`` name on the line too, a
-    name the typed one begins is also this person's (EMILY for a typed Em: a short form, which the
-    comparison then calls a mismatch).
+    have made of it: where to compare, not yet a verdict. Else, with the ``family`` name on the line
+    too, a longer name with the typed one's first letter is the one it shortens (EMILY for a typed Em,
+    THOMAS for Tom, KATHERINE for Kate: a short form, which the comparison then calls a mismatch).
 
     The caller passes the first name, which only this person has; the last name only over lines that
     cannot be a relative's (the policy holder's, with the listed dependents taken out).
@@ -581,16 +586,18 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
         return None
     wanted = normalise_name(typed_name)
     surname = normalise_name(family) if family else None
-    for line in card_lines:
-        name = PrintedName.of_line(line)
-        if not (2 <= len(name.words) <= 4 and all(t.replace("-", "").isalpha() for t in name.words)):
-            continue
+    names = [name for line in card_lines if 2 <= len((name := PrintedName.of_line(line)).words) <= 4
+             and all(t.replace("-", "").isalpha() for t in name.words)]
+    for name in names:
         if any(_names_token(typed_name, wanted, t) for t in name.words) or _joined(wanted) in _spans(name.words):
             return name
-        if surname and _joined(surname) in _spans(name.words) and len(wanted) >= 2 and any(
-                t.startswith(wanted) and t != wanted for t in name.words):
-            return name
-    return None
+    if not surname or len(wanted) < 2:
+        return None
+    # of the longer names with its first letter beside the family name, the one beginning most like it
+    family_names = [name for name in names if _joined(surname) in _spans(name.words)]
+    longer = [(len(os.path.commonprefix([t, wanted])), name) for name in family_names for t in name.words
+              if t != surname and t[0] == wanted[0] and len(t) > len(wanted)]
+    return max(longer, key=lambda found: found[0])[1] if longer else None
 
 
 def _names_token(typed: str, wanted: str, token: str) -> bool:

@@ -84,6 +84,15 @@ def test_rx_group_typed_as_group_is_named():
     assert "rx group" in next(f for f in verdict.flags if f.code == "typed_distractor").message
 
 
+def test_rx_group_typed_as_group_is_named_where_the_card_misread_it_by_a_glyph():
+    """The front of a card without a template, no group printed on it, the back not photographed: the
+    typed group GNHA05 is the Rx group, read "GNHAOS5" (0 as O, a glyph added). Not "on the back"."""
+    card = "Harborview Health\nMember # Y99105541\nRxBIN 610011   RxPCN WK   RxGrp GNHAOS5"
+    verdict = run(card, group_number="GNHA05")
+    assert status(verdict, "group_number") == CheckStatus.MISMATCH and "typed_distractor" in codes(verdict)
+    assert "typed_distractor" not in codes(run(card, group_number="GNHB17"))  # two glyphs off: another value
+
+
 @pytest.mark.parametrize("typed", ["76-123456", "76123456", "XXXXXX"])
 def test_group_accepts_full_printed_value_and_placeholder(typed):
     verdict = run(UMR, "back", group_number=typed)
@@ -390,6 +399,12 @@ def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
     assert status(short, "first_name") == CheckStatus.MISMATCH and short.needs_review
     listed = run(card, "b", first_name="Emily", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
     assert status(listed, "first_name") == CheckStatus.MATCH and not listed.needs_review
+    # a short form that does not begin the name (Kate for KATHERINE): the longer name with its first
+    # letter that begins most like it, not another relative's (CHLOE)
+    card = card.replace("EMILY", "KATHERINE").replace("CHLOE", "KWAME")
+    kate = run(card, "b", first_name="Kate", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
+    assert {c.field: (c.status, c.read) for c in kate.checks if c.field == "first_name"} == {
+        "first_name": (CheckStatus.MISMATCH, "katherine")} and kate.needs_review
 
 
 def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
