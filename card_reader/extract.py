@@ -616,7 +616,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     raw = " ".join(w.text for w in words)
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
         if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
-                or _copays(words):
+                or _copays(words) or (len(words) > 1 and any(_word_of_letters(w.text) for w in words)):
             return None
         # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash
         text = _identifier_text(spec, raw)
@@ -938,6 +938,13 @@ def _prose(text: str) -> bool:
     still lower a lone C, O, S or W)."""
     return (sum(ch in PROSE_LETTERS for ch in text) >= 2 or re.fullmatch(r"[A-Z][a-z]{2,}", text) is not None
             or re.fullmatch(r"(?:[A-Za-z]\.){2,}", text) is not None)
+
+
+def _word_of_letters(text: str) -> bool:
+    """A word of five letters or more and no digit ("THOMPSON", "MEDICARE"): a name or a word, never one
+    of the groups an identifier is printed in (a BCBS prefix has three letters)."""
+    core = text.strip(".,:;#|")
+    return len(core) >= 5 and core.isalpha()
 
 
 def _solid(text: str, keep: str = "") -> bool:

@@ -814,3 +814,13 @@ def test_a_labels_closing_word_is_never_part_of_the_value_before_it():
     _, e = read("Anthem Blue Cross and Blue Shield\nIDENTIFICATION NUMBER GMJWY0187683\nGRP R81125 NUMBER",
                 payer="anthem")
     assert value(e, "group_number") == "R81125"
+
+
+def test_a_name_beside_a_label_is_never_part_of_an_identifier():
+    """"Member: ANDRES THOMPSON H3578" (the member's name and a plan number after a label an ID shares) makes
+    no member ID of a word of five letters or more; the number under "Member #" is the member ID. A BCBS
+    prefix's three letters still join its number."""
+    _, e = read("Humana\nMember: ANDRES THOMPSON H3578 142\nMember # H33354805", payer="unknown")
+    assert value(e, "member_id") == "H33354805"
+    _, e = read("Anthem Blue Cross\nMember ID XWN 202056087", payer="anthem")
+    assert value(e, "member_id") == "XWN202056087"
