@@ -11,6 +11,7 @@ import logging
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence
 
@@ -617,6 +618,10 @@ def _check_date_of_birth(submission: ClientSubmission, fields: dict[str, Candida
                      detail="cards rarely print the date of birth")
     if reading.value == typed:
         return Check(field="date_of_birth", typed=typed, read=reading.value, status=CheckStatus.MATCH)
+    if reading.confidence < NAME_SURE or reading.value > date.today().isoformat():
+        # a 1 read as 4 ("12/14/4989"): as for a name, an unsure or impossible reading contradicts nothing
+        return Check(field="date_of_birth", typed=typed, read=reading.value, status=CheckStatus.UNREADABLE,
+                     detail=_read_unsurely(reading.value, reading.confidence))
     flags.append(flag("date_of_birth_mismatch", "date_of_birth", typed=typed, read=reading.value))
     return Check(field="date_of_birth", typed=typed, read=reading.value, status=CheckStatus.MISMATCH)
 
@@ -654,7 +659,7 @@ def _same_school(typed: str, read: str) -> bool:
 
 
 def _read_unsurely(read: str, confidence: float) -> str:
-    """The detail of a name or school check that is ``unreadable``: what was read, and how surely."""
+    """The detail of a name, school or birth date check that is ``unreadable``: what was read, how surely."""
     return f"the card's {read} was read with low confidence ({confidence:.2f})"
 
 

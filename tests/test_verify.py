@@ -200,6 +200,16 @@ def test_date_of_birth_not_on_card_and_mismatch():
     assert status(verdict, "date_of_birth") == CheckStatus.MISMATCH
 
 
+
+def test_a_birth_date_read_unsurely_or_impossibly_contradicts_nothing():
+    """"12/14/4989" for a typed 1989-12-11 (1 read as 4, twice, at 0.67): unreadable, as a name read so
+    would be; a date of birth in the future is no reading at all, however sure."""
+    unsure = run(UHC + "\nDOB 12/14/1989", "b", confidence=0.67, date_of_birth="1989-12-11")
+    assert status(unsure, "date_of_birth") == CheckStatus.UNREADABLE and "date_of_birth_mismatch" not in codes(unsure)
+    future = run(UHC + "\nDOB 12/14/4989", "b", date_of_birth="1989-12-11")
+    assert status(future, "date_of_birth") == CheckStatus.UNREADABLE
+
+
 def test_back_photo_missing_for_payers_that_require_photos():
     assert "back_photo_missing" in codes(run(CIGNA, None, member_id="122222222"))
     assert "back_photo_missing" not in codes(run(UHC, None, member_id="912345678"))
