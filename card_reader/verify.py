@@ -465,9 +465,10 @@ def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], ca
 
 def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed: list[PrintedName],
                 card_lines: Sequence[Line], flags: list[Flag], read_again: Mapping[str, Sequence[Line]],
-                earlier_lines: Sequence[Line], holder_lines: Sequence[Line] = ()) -> list[Check]:
+                earlier_lines: Sequence[Line], holder_lines: Optional[Sequence[Line]] = None) -> list[Check]:
     """``holder_lines``: for the policy holder (the card's member), the lines where an unlabelled name
-    with the typed last name is theirs (no relative's: no listed dependent, no person suffix)."""
+    with the typed last name is theirs (no relative's: no listed dependent, no person suffix); None for
+    a dependent, whose name may be on a relative's line (the list of covered members)."""
     typed_parts = [(f"{prefix}first_name", first), (f"{prefix}last_name", last)]
     typed_parts = [(name, value) for name, value in typed_parts if value]
     if not typed_parts:
@@ -483,8 +484,10 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
     # TUFT AWAY"): then an unlabelled line that holds the typed name, or what OCR made of it
     reading = printed[0] if printed else None
     if reading is None or not any(_names_token(part, part, word) for part in typed_tokens for word in reading.words):
-        reading = (_name_line(first, card_lines, family=last) or _name_line(first, earlier_lines, family=last)
-                   or _name_line(last, holder_lines) or reading)
+        relatives = holder_lines is None
+        reading = (_name_line(first, card_lines, family=last, relatives=relatives)
+                   or _name_line(first, earlier_lines, family=last, relatives=relatives)
+                   or _name_line(last, holder_lines or ()) or reading)
     if reading is None:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")
@@ -574,11 +577,12 @@ def _align(typed: list[str], read: list[str]) -> list[int]:
 
 
 def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
-               family: Optional[str] = None) -> Optional[PrintedName]:
+               family: Optional[str] = None, relatives: bool = True) -> Optional[PrintedName]:
     """An unlabelled line that reads like a person's name and holds ``typed_name``, or what OCR may
     have made of it: where to compare, not yet a verdict. Else, with the ``family`` name on the line
     too, a longer name with the typed one's first letter is the one it shortens (EMILY for a typed Em,
-    THOMAS for Tom, KATHERINE for Kate: a short form, which the comparison then calls a mismatch).
+    THOMAS for Tom, KATHERINE for Kate: a short form, which the comparison then calls a mismatch); not
+    on a relative's line (a person suffix: "MARGARET WILLIAMS 03" for Mateo) unless ``relatives``.
 
     The caller passes the first name, which only this person has; the last name only over lines that
     cannot be a relative's (the policy holder's, with the listed dependents taken out).
@@ -587,15 +591,16 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
         return None
     wanted = normalise_name(typed_name)
     surname = normalise_name(family) if family else None
-    names = [name for line in card_lines if 2 <= len((name := PrintedName.of_line(line)).words) <= 4
+    names = [(line, name) for line in card_lines if 2 <= len((name := PrintedName.of_line(line)).words) <= 4
              and all(t.replace("-", "").isalpha() for t in name.words)]
-    for name in names:
+    for _, name in names:
         if any(_names_token(typed_name, wanted, t) for t in name.words) or _joined(wanted) in _spans(name.words):
             return name
     if not surname or len(wanted) < 2:
         return None
     # of the longer names with its first letter beside the family name, the one beginning most like it
-    family_names = [name for name in names if _joined(surname) in _spans(name.words)]
+    family_names = [name for line, name in names if _joined(surname) in _spans(name.words)
+                    and (relatives or not any(ch.isdigit() for ch in line.text))]
     longer = [(len(os.path.commonprefix([t, wanted])), name) for name in family_names for t in name.words
               if t != surname and t[0] == wanted[0] and len(t) > len(wanted)]
     return max(longer, key=lambda found: found[0])[1] if longer else None

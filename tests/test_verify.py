@@ -415,6 +415,9 @@ def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
     kate = run(card, "b", first_name="Kate", last_name="Bianchi", is_policy_holder=False, policy_holder=holder)
     assert {c.field: (c.status, c.read) for c in kate.checks if c.field == "first_name"} == {
         "first_name": (CheckStatus.MISMATCH, "katherine")} and kate.needs_review
+    # the policy holder, whose own line was not read, is never taken for a listed relative with their initial
+    holder_unread = run(card.replace("RAJ BIANCHI\n", ""), "b", first_name="Kurt", last_name="Bianchi")
+    assert status(holder_unread, "first_name") == CheckStatus.NOT_ON_CARD and not holder_unread.needs_review
 
 
 def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
