@@ -21,6 +21,7 @@ sideways turns.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import math
@@ -168,14 +169,25 @@ class SearchCopy:
         return SearchCopy(image, flat, flat_lab, _edge_channels(cv2.cvtColor(half, cv2.COLOR_BGR2LAB), chroma_gain=6.0),
                           lab, border, table_colours(border))
 
+    # the edge maps, made once when first asked for (the outline search, then a lost band's check)
+    @functools.cached_property
+    def edges(self) -> np.ndarray:
+        return edge_map(self)
+
+    @functools.cached_property
+    def all_edges(self) -> np.ndarray:
+        return self.edges | soft_edge_map(self)
+
+    @functools.cached_property
+    def support(self) -> np.ndarray:
+        return _support_map(self.all_edges)
+
 
 def find_outlines(image: np.ndarray, search: Optional[SearchCopy] = None, *, expect_sides: int = 1) -> list[Quad]:
     """Card-like quadrilaterals on a search-size photo, best first; empty when none convinces. With
     ``expect_sides=2``, a second card is looked for as hard as the first (``polish_outline``)."""
     search = search or SearchCopy.of(image)
-    edges = edge_map(search)
-    all_edges = edges | soft_edge_map(search)
-    support = _support_map(all_edges)
+    edges, all_edges, support = search.edges, search.all_edges, search.support
     lab = search.lab
     lines = edge_lines(search, all_edges)
     proposals = line_quads(search, lines) + contour_quads(edges, search)
@@ -258,8 +270,7 @@ def with_lost_band(quad: Quad, search: SearchCopy) -> Optional[Quad]:
     aspect = _long_aspect(corners, search.image.shape)
     if aspect < CARD_ASPECT * LOST_BAND_ASPECT:
         return None
-    edges = edge_map(search)
-    support = _support_map(edges | soft_edge_map(search))
+    edges, support = search.edges, search.support
     lacking = aspect / CARD_ASPECT - 1  # of the short sides' length
     flat_lab = search.flat_lab.astype(np.float32)
     lengths = [float(np.linalg.norm(corners[(i + 1) % 4] - corners[i])) for i in range(4)]

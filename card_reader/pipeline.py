@@ -45,7 +45,6 @@ MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped,
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
 PHOTO_WORD_CONFIDENCE = 0.6  # a word (three letters or more) the photo reads this surely replaces the ink's noise under it
-LARGE_TYPE = 1.8  # times the side's typical word height: a line this tall is in a logo's or a title's type
 # a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
 NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
@@ -511,12 +510,12 @@ def _doubtful_lines(page: Page) -> list[Box]:
 
 
 def _unread_logo(page: Page) -> bool:
-    """Whether a line in type larger than the side's text (two letters or more) was read as no better
-    than noise: a logo, where a payer prints its name largest."""
+    """Whether a line in a logo's type (``LOGO_HEIGHT`` times the side's typical word height; two letters
+    or more) was read as no better than noise: where a payer prints its name largest."""
     rows = text_rows(page)
     typical = typical_height(rows)
     return typical is not None and any(
-        row.box.h >= LARGE_TYPE * typical and sum(ch.isalnum() for w in row.words for ch in w.text) >= 2
+        row.box.h >= LOGO_HEIGHT * typical and sum(ch.isalnum() for w in row.words for ch in w.text) >= 2
         and _mean_confidence(row.words) < LOW_CONFIDENCE for row in rows)
 
 

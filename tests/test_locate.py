@@ -671,8 +671,7 @@ def test_a_title_band_left_outside_the_outline_is_taken_back():
 
     def lost_band(photo: np.ndarray, corners: np.ndarray) -> Quad | None:
         search = SearchCopy.of(photo)
-        support = locate._support_map(locate.edge_map(search) | locate.soft_edge_map(search))
-        return with_lost_band(Quad(corners, outline_score(corners, support, search.lab)), search)
+        return with_lost_band(Quad(corners, outline_score(corners, search.support, search.lab)), search)
 
     size, band = (640, 480), FACE_H // 5
     face = card_face()
