@@ -308,7 +308,9 @@ def _rejoin_split_tokens(words: Sequence[Word]) -> Line:
     joined: list[Word] = []
     for word in words:
         last = joined[-1] if joined else None
-        if last is not None and all(w.text.isalnum() and any(ch.isdigit() for ch in w.text) for w in (last, word)) \
+        if last is not None and _glued_bar(last, word):
+            joined[-1] = Word(last.text + "1", last.box.union(word.box), min(last.confidence, word.confidence))
+        elif last is not None and all(w.text.isalnum() and any(ch.isdigit() for ch in w.text) for w in (last, word)) \
                 and min(last.box.h, word.box.h) >= 0.75 * max(last.box.h, word.box.h) \
                 and abs(last.box.bottom - word.box.bottom) <= 0.2 * max(last.box.h, word.box.h) \
                 and 0 <= word.box.x - last.box.right <= GLYPH_GAP * max(last.box.h, word.box.h):
@@ -318,6 +320,16 @@ def _rejoin_split_tokens(words: Sequence[Word]) -> Line:
         else:
             joined.append(word)
     return Line(tuple(joined))
+
+
+def _glued_bar(word: Word, bar: Word) -> bool:
+    """A bar the engine split off the end of a number, touching or inside its box, and as tall as its
+    digits: the number's last digit, a 1 (a serif 1 read "FPM27459668 |"). A box's side stands clear of
+    the text it frames."""
+    return bar.text in ("|", "!") and word.text[-1:].isdigit() and word.text.isalnum() \
+        and bar.box.x - word.box.right <= 0.15 * word.box.h and bar.box.right > word.box.right \
+        and 0.75 * word.box.h <= bar.box.h <= 1.6 * word.box.h \
+        and bar.box.y <= word.box.y + 0.25 * word.box.h and bar.box.bottom >= word.box.bottom - 0.25 * word.box.h
 
 
 def _word_end(word: Word, words: Sequence[Word]) -> int:
@@ -550,10 +562,14 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     if len(lines) > 1:  # a small label above or below the value read into its box ("ID:" over the number)
         top, bottom = _widest_line(images[0][y0:y1, x0:x1], lines)
         y0, y1, letter_height = y0 + top, y0 + bottom, max(4, bottom - top - 6)  # less the band's margins
-    ink = np.zeros((y1 - y0, x1 - x0), bool)
+    ink = np.zeros((y1 - y0, x1 - x0), np.uint8)
     for image in images[:2]:  # the binary image lost the box frames; the ink rendering still has them
         ink |= image[y0:y1, x0:x1] < 128
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    # a rule or a band's edge reaching in would carry the glyphs it touches away with it (a dark title
+    # band's wavy edge meeting a 9's top): straight runs of ink three letter heights long, which no glyph
+    # has, are blanked on their own first
+    rule = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (3 * letter_height, 1)))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink & ~rule, connectivity=8)
     x, y, w, h = (stats[:, i] for i in range(4))
     # a neighbour's glyph cut by the crop: at its ends, or a line above or below reaching in
     overlap = np.minimum(y + h, box.bottom - y0) - np.maximum(y, box.y - y0)
@@ -562,7 +578,7 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     through = ((y == 0) & (y + h == y1 - y0)) | ((x == 0) & (x + w == x1 - x0))  # a rule or frame
     unwanted = cut | through
     unwanted[0] = False  # the background
-    blank = cv2.dilate(unwanted[labels].astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    blank = cv2.dilate(unwanted[labels].astype(np.uint8) | rule, np.ones((3, 3), np.uint8)) > 0
     blank &= ~((labels > 0) & ~unwanted[labels])  # never into a glyph that stays
     crops = {}
     for engine in engines:  # the first engine's readings first: a plain vote never needs the second's
@@ -577,7 +593,7 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
                                     interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
                 crops[rendering, height] = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
             page = engine.recognise(crops[rendering, height], psm=LINE_PSM)
-            words = tuple((w.text, w.confidence) for w in page.words())
+            words = tuple((w.text, w.confidence) for row in page.rows for w in row.words)
             if words:
                 yield words
 

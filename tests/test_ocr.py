@@ -204,3 +204,33 @@ def test_a_number_split_at_glyph_spacing_is_one_word_of_its_row_but_printed_spac
     # a label's tail read close before the value ("ID" as "io") is no part of it
     [row] = page_of(word("io", 140, w=30, h=55), word("418517873", 176, w=250, h=55)).rows
     assert [w.text for w in row.words] == ["io", "418517873"]
+
+
+def test_a_bar_inside_the_end_of_a_numbers_box_is_its_last_digit_but_a_frame_apart_is_not():
+    """A serif 1 read as a bar the engine boxed over the number's end ("FPM27459668 |", the bar taller
+    with blur): the number's last digit. A box's side stands clear of the value it frames."""
+    [row] = page_of(word("FPM27459668", 396, w=275, h=32, y=242), word("|", 655, w=20, h=48, y=238)).rows
+    assert [w.text for w in row.words] == ["FPM274596681"]
+    assert row.words[0].box == Box(396, 238, 279, 48)
+    [row] = page_of(word("27459668", 396, w=200, h=32, y=242), word("|", 620, w=4, h=60, y=230)).rows
+    assert [w.text for w in row.words] == ["27459668", "|"]
+    [row] = page_of(word("ABCDEF", 396, w=150, h=32, y=242), word("|", 540, w=8, h=32, y=242)).rows
+    assert [w.text for w in row.words] == ["ABCDEF", "|"]  # a letter's stroke is no digit
+
+
+def test_a_rule_touching_a_glyph_is_blanked_without_the_glyph():
+    """A dark band's wavy lower edge meets a 9's top, in the rows a value's crop reaches above it: the
+    band is blanked, the 9 stays (with the band, it would have been blanked as a neighbour cut by the
+    crop, and the value read without it)."""
+    from card_reader.ocr import read_value_box
+
+    image = glyph_row((380, 700))
+    image[38:44, :] = 0  # the band's edge, 6 px above the glyphs, across the whole card
+    image[44:50, 492:500] = 0  # where it sags onto the fifth glyph (x 492-512)
+    engine = CropRecorder()
+    list(read_value_box([engine], [image], Box(380, 50, 320, 30)))
+    crop = engine.crops[0]
+    assert ((crop[:20] < 128).sum(axis=1) < crop.shape[1] / 3).all()  # the band itself is gone
+    inked = (crop < 128).any(axis=0).astype(int)
+    glyphs = np.count_nonzero(np.diff(inked) == 1)
+    assert glyphs == len(range(380, 700 - 19, 28))  # every glyph of the run, the one the band touched too
