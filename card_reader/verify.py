@@ -37,6 +37,7 @@ NAME_UNSURE_EDITS = 2
 NAME_UNLIKE = 30
 PLACEHOLDER = "XXXXXX"
 NAME_FIELDS = ("first_name", "last_name")
+PERSON_SUFFIX = re.compile(r"\d{1,2}")  # a word of one or two digits after a name: a relative's line ("... 03")
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
 
@@ -600,7 +601,7 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
         return None
     # of the longer names with its first letter beside the family name, the one beginning most like it
     family_names = [name for line, name in names if _joined(surname) in _spans(name.words)
-                    and (relatives or not any(ch.isdigit() for ch in line.text))]
+                    and (relatives or not any(PERSON_SUFFIX.fullmatch(w.text.strip(".,:;-")) for w in line.words))]
     longer = [(len(os.path.commonprefix([t, wanted])), name) for name in family_names for t in name.words
               if t != surname and t[0] == wanted[0] and len(t) > len(wanted)]
     return max(longer, key=lambda found: found[0])[1] if longer else None

@@ -418,6 +418,12 @@ def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
     # the policy holder, whose own line was not read, is never taken for a listed relative with their initial
     holder_unread = run(card.replace("RAJ BIANCHI\n", ""), "b", first_name="Kurt", last_name="Bianchi")
     assert status(holder_unread, "first_name") == CheckStatus.NOT_ON_CARD and not holder_unread.needs_review
+    # the card member's line run on into the next column's date is still theirs: a date is no person suffix
+    card = ("Anthem Blue Cross and Blue Shield\nGroup # T99903\nABERNATHY-COLE, EMILY Effective Date 06/01/2024\n"
+            "MEMBER ID HNF174838503 01\nCovered Members:\nYUKI ABERNATHY-COLE 02\nANDRES ABERNATHY-COLE 03")
+    nickname = run(card, "b", first_name="Andres", last_name="Abernathy-Cole", is_policy_holder=False,
+                   policy_holder={"first_name": "Em", "last_name": "Abernathy-Cole"})
+    assert status(nickname, "policy_holder.first_name") == CheckStatus.MISMATCH and nickname.needs_review
 
 
 def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
