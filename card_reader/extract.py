@@ -120,7 +120,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
         hits = _find_labels(template, rows)
         typical = typical_height(rows)
         if typical:  # a label is never set in a logo's type ("Blue Shie 1d of california": no "ID")
-            hits = [h for h in hits if h.box.h < LOGO_HEIGHT * typical]
+            hits = [h for h in hits if not _in_logo_type(h, rows, typical)]
         for hit in hits:
             spec = template.fields[hit.field]
             candidates[hit.field].extend(_candidates_for_hit(hit, spec, rows, hits, side_page.side))
@@ -390,6 +390,14 @@ def _next_hit_start(hits: list[_LabelHit], row: int, after: int, default: int) -
     return min(starts, default=default)
 
 
+def _in_logo_type(hit: _LabelHit, rows: Sequence[Line], typical: float) -> bool:
+    """Whether a label hit is set in a logo's type: its box, and the usual word of its row, ``LOGO_HEIGHT``
+    times the side's typical height. One tall box among ordinary words is the engine's box reaching up
+    into a band above the label ("Group" boxed 61 px tall beside "# 756776"), not a logo."""
+    heights = sorted(w.box.h for w in rows[hit.row].words)
+    return hit.box.h >= LOGO_HEIGHT * typical and heights[len(heights) // 2] >= LOGO_HEIGHT * typical
+
+
 def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
                         side: str) -> list[Candidate]:
     if spec.type == FieldType.PERSON_LIST:
@@ -418,7 +426,8 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
     far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h for c in out)
     if Placement.BELOW in spec.placement and far:
         for below in _rows_below(hit, rows):
-            words = _column_words(hit, rows[below], hits, below, max_tokens)
+            words = _column_words(hit, rows[below], hits, below, max_tokens,
+                                  identifier=spec.type in (FieldType.IDENTIFIER, FieldType.CODE))
             found = _read_value(hit, spec, words, side, "below")
             if found:
                 out = found
@@ -535,10 +544,11 @@ def _rows_below(hit: _LabelHit, rows: list[Line]) -> list[int]:
 
 
 def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: int,
-                  max_tokens: int) -> list[Word]:
+                  max_tokens: int, identifier: bool = False) -> list[Word]:
     """Words of a lower row that stand under the label: from the first word overlapping its span, or
     failing one, starting near it (the last letter of a name in the column to the left, printed close,
-    ends short of the label and starts no value)."""
+    ends short of the label and starts no value). An ``identifier`` (a compact token, unlike a school's
+    name, which may run on under the next header) ends where the next column's header begins."""
     label_cells = {i for h in hits if h.row == row_index for i in range(h.start, h.end)}
     for slack in (0, hit.box.h):
         left, right = hit.box.x - slack, hit.box.right + slack
@@ -548,6 +558,8 @@ def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: i
             if i in label_cells or _beside_label(hit, row, hits, row_index, i):
                 return []
             stop = _next_hit_start(hits, row_index, i, len(row.words))
+            if identifier:  # a suffix "01" read "or" under "SUFFIX" is no part of the number under "ID NUMBER"
+                stop = next((k for k in range(i + 1, stop) if _under_other_header(hit, hits, row.words[k])), stop)
             words = _value_words_after(row, i, stop, max_tokens)
             # a wide label ("Identification Number" over "ZLK    455824693"): columns of one value under
             # it are one value, however wide the space between them
@@ -556,6 +568,13 @@ def _column_words(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: i
                 return under if len(under) > len(words) else words
             return words
     return []
+
+
+def _under_other_header(hit: _LabelHit, hits: list[_LabelHit], word: Word) -> bool:
+    """Whether a word's middle stands under another label of ``hit``'s row (not one read from its words)."""
+    middle = word.box.x + word.box.w / 2
+    return any(h.row == hit.row and (h.end <= hit.start or h.start >= hit.end) and h.box.x <= middle <= h.box.right
+               for h in hits)
 
 
 def _beside_label(hit: _LabelHit, row: Line, hits: list[_LabelHit], row_index: int, index: int) -> bool:
@@ -581,7 +600,7 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
     a letter before it ("If 3339129") is left out where the value does not take it in."""
     runs = [words]
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
-        words = list(itertools.dropwhile(lambda w: _prose(w.text), words))
+        words = list(itertools.dropwhile(lambda w: _prose_in(spec, w.text), words))
         if len(words) > 1 and FRAME_BAR.fullmatch(words[0].text):
             words = words[1:]  # no value holds a bar: the box's side, with a speck read beside it ("|e")
         runs = [words] + ([words[1:]] if len(words) > 1 and FRAME_REMNANT.fullmatch(words[0].text) else [])
@@ -615,8 +634,8 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
     raw = " ".join(w.text for w in words)
     if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
-        if any(_prose(w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
-                or _copays(words) or (len(words) > 1 and any(_word_of_letters(w.text) for w in words)):
+        if any(_prose_in(spec, w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
+                or _copays(words) or _holds_a_word(words):
             return None
         # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash
         text = _identifier_text(spec, raw)
@@ -650,6 +669,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
 
 
+BRACKET_J = re.compile(r"(?<=[A-Za-z])[)\]](?=\s*[A-Za-z0-9])")  # a bracket between a letter and more of the value
 COLON_IN_DIGITS = re.compile(r"(?<=\d):\s*(?=\d)")
 
 
@@ -663,8 +683,16 @@ def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Opti
         if dashed:
             for repaired, changes in repairs(normalise_identifier(dashed.group(1), spec.keep), spec.regex):
                 return repaired, changes
-    for repaired, changes in repairs(value, spec.regex):
-        return repaired, changes
+    as_read = next(repairs(value, spec.regex), None)
+    # a J's hook read as a bracket after a letter ("TL) 538464081" for TLJ538464081): the glyph is kept as
+    # the J where that needs fewer look-alike repairs than the value the bracket's loss leaves
+    hooked, changes = BRACKET_J.subn("J", text)
+    if changes and (as_read is None or as_read[1] > 0):
+        for repaired, more in repairs(normalise_identifier(hooked, spec.keep).strip("-/."), spec.regex):
+            if as_read is None or more + changes <= as_read[1]:
+                return repaired, more + changes
+    if as_read is not None:
+        return as_read
     if spec.person_suffix and glued_suffix:  # the person's suffix read glued ("260608457 01" as "26060845701")
         glued = re.search(f"(?:{spec.person_suffix})$", value)
         if glued and glued.start() > 0:
@@ -940,11 +968,32 @@ def _prose(text: str) -> bool:
             or re.fullmatch(r"(?:[A-Za-z]\.){2,}", text) is not None)
 
 
+def _prose_in(spec: FieldSpec, text: str) -> bool:
+    """``_prose``, but for the capitals every value of the field begins with, which the engine may set in
+    lower case ("Osc 13364956" for OSC13364956)."""
+    return _prose(text) and text.upper() != spec.fixed_prefix
+
+
 def _word_of_letters(text: str) -> bool:
     """A word of five letters or more and no digit ("THOMPSON", "MEDICARE"): a name or a word, never one
     of the groups an identifier is printed in (a BCBS prefix has three letters)."""
     core = text.strip(".,:;#|")
     return len(core) >= 5 and core.isalpha()
+
+
+def _holds_a_word(words: Sequence[Word]) -> bool:
+    """Whether a run of several words holds a word of letters (``_word_of_letters``) printed apart from
+    the word after it. One the engine split off the rest of its token stands closer to it than half a
+    letter's width ("KMZHT 2188299" for KMZHT2188299); a space between words is wider. Words without
+    geometry (a re-read line's) are taken as apart."""
+    if len(words) < 2:
+        return False
+    for word, after in zip(words, [*words[1:], None]):
+        if _word_of_letters(word.text):
+            pitch = word.box.w / max(1, len(word.text))
+            if after is None or word.box.w == 0 or after.box.x - word.box.right > 0.5 * pitch:
+                return True
+    return False
 
 
 def _solid(text: str, keep: str = "") -> bool:

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 
 from .errors import TemplateError
 from .ocr import Line, Page, text_rows
-from .text import squash, strip_accents
+from .text import normalise_identifier, squash, strip_accents
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ class FieldSpec(BaseModel):
                                                            "fully match (defaults to pattern)")
     distractor_for: list[str] = Field(default_factory=list,
                                       description="portal fields this value is mistaken for")
+    names_payer: bool = Field(default=False, description="a sub-brand's value of a shape (``shape``, else "
+                                                         "``pattern``) that only it prints: read on a card of its "
+                                                         "parent brand, it names the sub-brand whose logo was lost")
     max_tokens: int = 3
 
     @field_validator("pattern", "shape")
@@ -107,6 +110,12 @@ class FieldSpec(BaseModel):
     @property
     def shape_regex(self) -> "re.Pattern[str]":
         return _compile(self.shape or self.pattern or ".+")
+
+    @property
+    def fixed_prefix(self) -> str:
+        """The capitals every value begins with, where the pattern starts with them (Oscar's ``OSC``)."""
+        found = re.match(r"[A-Z]+(?![A-Z]*[?*+{])", self.pattern or "")
+        return found.group() if found else ""
 
 
 class PortalGroupRule(BaseModel):
@@ -158,6 +167,10 @@ class PayerTemplate(BaseModel):
                     raise ValueError(f"field {name!r} composes unknown field {part!r}")
         if not self.id.startswith("_") and not self.generic and not self.keywords:
             raise ValueError("a payer template needs keywords to be recognised by")
+        for name, spec in self.fields.items():
+            if spec.names_payer and not (self.parent and (spec.shape or spec.pattern)):
+                raise ValueError(f"field {name!r} names the payer: only a sub-brand's field (with a parent) "
+                                 "of a declared shape can")
         return self
 
 
@@ -217,6 +230,11 @@ class TemplateSet:
             score = max((_keyword_score(k, lines) for k in template.keywords), default=0.0)
             if score >= KEYWORD_MIN_SCORE:
                 scores[template.id] = score
+        # a sub-brand whose name was not read, on its parent's card that prints a value only the sub-brand
+        # prints (Student Resources' policy number 2019-920-4 under a lost "StudentResources"), is named
+        for template in self.payers:
+            if template.parent in scores and template.id not in scores and _prints_own_value(template, lines):
+                scores[template.id] = scores[template.parent]
         # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it, and where
         # only the mark was read, the card is a sub-brand's all the same (unknown beats a wrong payer)
         for payer_id in list(scores):
@@ -288,6 +306,13 @@ def _keyword_score(keyword: str, lines) -> float:
             continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back)
         best = max(best, match.score)
     return best
+
+
+def _prints_own_value(template: PayerTemplate, lines: Iterable[Line]) -> bool:
+    """Whether a word read surely on the card has the shape of a value only this payer prints."""
+    shapes = [(spec.shape_regex, spec.keep) for spec in template.fields.values() if spec.names_payer]
+    return any(word.confidence >= FUZZY_KEYWORD_CONFIDENCE and regex.fullmatch(normalise_identifier(word.text, keep))
+               for regex, keep in shapes for line in lines for word in line.words)
 
 
 def _read_confidence(line: Line, pieces: list[str], start: int, end: int) -> float:

@@ -8,9 +8,10 @@ import unicodedata
 from datetime import date, datetime
 from typing import Iterator, Optional
 
-# Characters OCR (and people) confuse, each with the characters it may really be.
+# Characters OCR (and people) confuse, each with the characters it may really be (a C whose gap blur
+# closed reads as a zero).
 LOOK_ALIKES: dict[str, str] = {
-    "O": "0D", "0": "OD", "D": "0O", "Q": "0O",
+    "O": "0D", "0": "ODC", "D": "0O", "Q": "0O",
     "I": "1L", "L": "1I", "1": "IL", "|": "1I", "!": "1I",
     "S": "58", "5": "S",
     "B": "8", "8": "BS",

@@ -824,3 +824,62 @@ def test_a_name_beside_a_label_is_never_part_of_an_identifier():
     assert value(e, "member_id") == "H33354805"
     _, e = read("Anthem Blue Cross\nMember ID XWN 202056087", payer="anthem")
     assert value(e, "member_id") == "XWN202056087"
+
+
+def test_a_label_whose_box_reached_up_into_a_band_is_still_a_label():
+    """"Group" boxed 61 px tall (the engine's box reaching up into the dark band above it) beside "#" and
+    the number in ordinary type: one tall box among ordinary words is no logo, so the label stands.
+    A label in a row of the logo's type is still no label."""
+    words = [("oscar", (53, 63, 309, 58)), ("Group", (50, 169, 90, 61)), ("#", (154, 208, 21, 22)),
+             ("756776", (196, 190, 184, 38)), ("Member:", (64, 269, 117, 21)), ("WILLIAM", (63, 306, 216, 24)),
+             ("SCHMIDT", (303, 306, 231, 24)), ("RxBIN", (51, 388, 86, 22)), ("015581", (158, 388, 136, 24)),
+             ("Effective", (642, 440, 129, 24)), ("Date", (786, 440, 68, 23)), ("09/01/2024", (873, 440, 208, 26)),
+             ("www.hioscar.com", (50, 747, 244, 21))]
+    assert value(read_placed("oscar", *words), "group_number") == "756776"
+    logo = [(text, (x, y, w, 61 if text in ("#", "756776") else h)) for text, (x, y, w, h) in words]
+    assert value(read_placed("oscar", *logo), "group_number") is None
+
+
+def test_a_js_hook_read_as_a_bracket_is_the_j_not_a_lost_glyph():
+    """"TL) 538464081" for TLJ538464081: dropping the bracket leaves two letters, which Anthem's shape
+    could only take by repairing the 5 into an S; reading the bracket as the J it resembles needs no
+    other change. A bracket after a value that fits as read changes nothing."""
+    _, e = read("Anthem Blue Cross\nIdentification # TL) 538464081\nGroup No 87574ER4", payer="anthem")
+    assert value(e, "member_id") == "TLJ538464081" and e.fields["member_id"].repaired == 1
+    _, e = read("Anthem Blue Cross\nIdentification # TLK538464081)\nGroup No 87574ER4", payer="anthem")
+    assert value(e, "member_id") == "TLK538464081" and e.fields["member_id"].repaired == 0
+
+
+def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():
+    """"KMZHT 2188299" 13 px apart (under half a letter's width) is one printed token, KMZHT2188299; the
+    same words a space apart are a word and a number."""
+    label = ("ID", (52, 408, 37, 23))
+    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, ("KMZHT", (53, 451, 143, 35)),
+                    ("2188299", (209, 451, 202, 35)))
+    assert value(e, "member_id") == "KMZHT2188299"
+    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, ("KMZHT", (53, 451, 143, 35)),
+                    ("2188299", (226, 451, 202, 35)))
+    assert value(e, "member_id") != "KMZHT2188299"
+
+
+def test_oscars_own_letters_read_in_lower_case_or_as_look_alikes_still_make_its_id():
+    """Oscar's IDs all begin OSC: "Osc 13364956" is no word of prose before a number, and "08063908353"
+    (O as 0, S as 8, the C's gap closed into a 0) is OSC63908353 repaired. A capitalised word that is
+    not the field's own letters is still prose ("Box 13364956")."""
+    _, e = read("oscar\nMember ID Osc 13364956", payer="oscar")
+    assert value(e, "member_id") == "OSC13364956" and e.fields["member_id"].repaired == 0
+    _, e = read("oscar\nMember ID: 08063908353", payer="oscar")
+    assert value(e, "member_id") == "OSC63908353" and e.fields["member_id"].repaired == 3
+    _, e = read("oscar\nMember ID Box 13364956", payer="oscar")
+    assert value(e, "member_id") is None
+
+
+def test_a_value_under_a_header_ends_where_the_next_columns_header_begins():
+    """A suffix "01" read as "or" under "SUFFIX", after the number under "ID NUMBER" and a dash: the
+    number's value ends before the next header's column, so the member ID is the prefix and the number
+    (not XEH974704602OR)."""
+    _, e = read("Blue Shield of California\nMember: PATRICIA YAMAMOTO\n"
+                "PREFIX   ID NUMBER   SUFFIX\n"
+                "XEH      974704602 —  or\nGroup # H76942")
+    assert value(e, "member_number") == "974704602"
+    assert value(e, "member_id") == "XEH974704602"

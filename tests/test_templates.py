@@ -52,6 +52,8 @@ def _copy_with(tmp_path: Path, name: str, text: str) -> Path:
     ("id: broken\nname: B\nextends: _nothing\nkeywords: [b]\n", "extends unknown"),
     ("id: [unclosed\n", "not valid YAML"),
     ("id: aetna\nname: Second Aetna\nkeywords: [x]\n", "also used by"),
+    ("id: broken\nname: B\nextends: _common\nkeywords: [b]\nfields:\n  member_id:\n    type: identifier\n"
+     "    labels: [ID]\n    pattern: 'B\\d{8}'\n    names_payer: true\n", "only a sub-brand's field"),
 ])
 def test_a_broken_template_fails_loudly_naming_file_and_problem(tmp_path, body, problem):
     directory = _copy_with(tmp_path, "zz_broken.yaml", body)
@@ -90,6 +92,10 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("HealthKeepers POS\nIDENTIFICATION NUMBER", "anthem"),  # Anthem's Virginia brand, its logo unread
     ("UnitedHealthcare\nSR ID# 987654321", "uhc_student_resources"),  # its label, the StudentResources logo lost
     ("UnitedHealthcare\nSR 10 Bus Route", "uhc"),  # the words must spell the label whole
+    # Student Resources' brand line lost, its policy number's shape (which only it prints) names it
+    ("UnitedHealthcare\nSudertResozces\n131676374   2019-920-4 (314)   Cedar Valley College",
+     "uhc_student_resources"),
+    ("UnitedHealthcare\nChoice Plus\nGroup 2019-92-04", "uhc"),  # no policy number's shape
 ])
 def test_payer_recognised_sub_brand_beats_parent(text, payer):
     assert load_templates().match([page_from_text(text)]).payer_id == payer
