@@ -688,9 +688,9 @@ def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Opti
     # the J where that needs fewer look-alike repairs than the value the bracket's loss leaves
     hooked, changes = BRACKET_J.subn("J", text)
     if changes and (as_read is None or as_read[1] > 0):
-        for repaired, more in repairs(normalise_identifier(hooked, spec.keep).strip("-/."), spec.regex):
-            if as_read is None or more + changes <= as_read[1]:
-                return repaired, more + changes
+        found = next(repairs(normalise_identifier(hooked, spec.keep).strip("-/."), spec.regex), None)
+        if found and (as_read is None or found[1] + changes <= as_read[1]):
+            return found[0], found[1] + changes
     if as_read is not None:
         return as_read
     if spec.person_suffix and glued_suffix:  # the person's suffix read glued ("260608457 01" as "26060845701")
