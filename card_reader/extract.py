@@ -394,8 +394,10 @@ def _in_logo_type(hit: _LabelHit, rows: Sequence[Line], typical: float) -> bool:
     """Whether a label hit is set in a logo's type: its box, and the usual word of its row, ``LOGO_HEIGHT``
     times the side's typical height. One tall box among ordinary words is the engine's box reaching up
     into a band above the label ("Group" boxed 61 px tall beside "# 756776"), not a logo."""
+    if hit.box.h < LOGO_HEIGHT * typical:
+        return False
     heights = sorted(w.box.h for w in rows[hit.row].words)
-    return hit.box.h >= LOGO_HEIGHT * typical and heights[len(heights) // 2] >= LOGO_HEIGHT * typical
+    return heights[len(heights) // 2] >= LOGO_HEIGHT * typical
 
 
 def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],

@@ -37,7 +37,7 @@ NAME_UNSURE_EDITS = 2
 NAME_UNLIKE = 30
 PLACEHOLDER = "XXXXXX"
 NAME_FIELDS = ("first_name", "last_name")
-PERSON_SUFFIX = re.compile(r"\d{1,2}")  # a word of one or two digits after a name: a relative's line ("... 03")
+PERSON_SUFFIX = re.compile(r"\d{1,2}")  # a relative's number after their name in the covered list
 I, W, E = Severity.INFO, Severity.WARNING, Severity.ERROR
 
 
@@ -449,8 +449,7 @@ def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], ca
                if c is not None]
     dependents = fields.get("dependents")
     listed = {normalise_name(person) for person in dependents.value.split(";")} if dependents else set()
-    holder_lines = [line for line in card_lines if normalise_name(line.text) not in listed
-                    and not any(ch.isdigit() for ch in line.text)]
+    holder_lines = [line for line in card_lines if normalise_name(line.text) not in listed and not _relatives_line(line)]
     if submission.is_policy_holder is not False:
         return _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags,
                            read_again, earlier_lines, holder_lines)
@@ -601,10 +600,16 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
         return None
     # of the longer names with its first letter beside the family name, the one beginning most like it
     family_names = [name for line, name in names if _joined(surname) in _spans(name.words)
-                    and (relatives or not any(PERSON_SUFFIX.fullmatch(w.text.strip(".,:;-")) for w in line.words))]
+                    and (relatives or not _relatives_line(line))]
     longer = [(len(os.path.commonprefix([t, wanted])), name) for name in family_names for t in name.words
               if t != surname and t[0] == wanted[0] and len(t) > len(wanted)]
     return max(longer, key=lambda found: found[0])[1] if longer else None
+
+
+def _relatives_line(line: Line) -> bool:
+    """A line with a person suffix, a word of one or two digits ("MARGARET WILLIAMS 03"): a covered
+    relative's, not the card member's. A date the member's line ran on into is no suffix."""
+    return any(PERSON_SUFFIX.fullmatch(w.text.strip(".,:;-")) for w in line.words)
 
 
 def _names_token(typed: str, wanted: str, token: str) -> bool:
