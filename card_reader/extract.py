@@ -1151,8 +1151,8 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     confidence (a sure reading outweighs several unsure ones), less where look-alikes had to be
     repaired. The winner's confidence is what its label and place vouch for (``trust``) times its
     readings' confidence (weighted like the votes) times its share of the vote. Values that won a fair
-    share of the vote too are returned as rivals (second readings). ``readings`` may be lazy: once the
-    first few agree surely with the value, no more are taken.
+    share of the vote too are returned as rivals (second readings). ``readings`` may be lazy: once every
+    reading agrees with the value and enough of them surely, no more are taken.
     """
     def key(value: str) -> str:
         return "".join(ch for ch in value if ch not in spec.keep)
@@ -1168,9 +1168,10 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
             continue
         value, raw, repaired, confidence = found
         votes.setdefault(key(value), []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired, value))
-        if count + (base >= PLAIN_CONFIDENCE) >= PLAIN_VOTE and len(votes) == 1 and not unread and \
-                all(c >= PLAIN_CONFIDENCE for c, _, _, _ in votes[key(candidate.value)][1:]):
-            break  # every reading so far agrees, surely (a sure page reading counts too): the rest are not read
+        if len(votes) == 1 and not unread and (base >= PLAIN_CONFIDENCE) + sum(
+                c >= PLAIN_CONFIDENCE for c, _, _, _ in votes[key(candidate.value)][1:]) >= PLAIN_VOTE:
+            break  # every reading so far agrees, enough of them surely (a sure page reading counts too): the
+            # rest are not read; an unsure reading that agrees is no reason to read on
     weight = {k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}
     total = sum(weight.values()) + unread
     if total <= 0:

@@ -398,6 +398,22 @@ def test_readings_stop_once_the_vote_is_plain():
     assert (taken(0.95 * 0.9), taken(0.5)) == (2, 3)
 
 
+def test_an_unsure_reading_that_agrees_does_not_make_the_vote_read_on_but_one_that_differs_does():
+    def taken(*first: tuple[str, float]) -> int:
+        pulled = []
+
+        def readings():
+            for words in [*first, *[("912345678", 0.95)] * 9]:
+                pulled.append(words)
+                yield [words]
+
+        settle("uhc", "member_id", "912345678", 0.95 * 0.9, readings())
+        return len(pulled)
+
+    assert taken(("912345678", 0.6)) == 3  # the unsure agreeing reading, then two sure ones
+    assert taken(("912345673", 0.6)) == 10  # a different value read: every reading is taken
+
+
 def test_a_split_vote_keeps_the_rival_and_costs_confidence():
     winner, rivals = settle("uhc", "member_id", "912345678", 0.85,
                             [[("912345678", 0.9)], [("972345678", 0.9)]])
