@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Literal, Optional
+from typing import Iterable, Literal, Optional, Sequence
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -224,7 +224,7 @@ class TemplateSet:
         """Name the payer from the card's text; sub-brands beat their parent brand. The text is read as the
         engine laid out its lines, and as the rows of words by geometry that join words of several of its
         lines (a brand the layout analysis split in two, "Student" | "Resources", is one row)."""
-        lines = [line for page in pages for line in (*page.lines, *_joining_rows(page))]
+        lines = [_LineText(line) for page in pages for line in (*page.lines, *_joining_rows(page))]
         scores: dict[str, float] = {}
         for template in self.payers:
             score = max((_keyword_score(k, lines) for k in template.keywords), default=0.0)
@@ -233,7 +233,7 @@ class TemplateSet:
         # a sub-brand whose name was not read, on its parent's card that prints a value only the sub-brand
         # prints (Student Resources' policy number 2019-920-4 under a lost "StudentResources"), is named
         for template in self.payers:
-            if template.parent in scores and template.id not in scores and _prints_own_value(template, lines):
+            if template.parent in scores and template.id not in scores and _prints_own_value(template, [t.line for t in lines]):
                 scores[template.id] = scores[template.parent]
         # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it, and where
         # only the mark was read, the card is a sub-brand's all the same (unknown beats a wrong payer)
@@ -280,29 +280,40 @@ FUZZY_KEYWORD_CONFIDENCE = 0.5  # a short payer name read inexactly counts only 
 LONG_KEYWORD = 8  # letters: a longer name read all but a letter is no accident of noise, however unsure
 
 
-def _keyword_score(keyword: str, lines) -> float:
+class _LineText:
+    """A line's words as payer names are compared (squashed), worked out once for every keyword."""
+
+    def __init__(self, line: Line) -> None:
+        self.line = line
+        self.pieces = [squash(word.text) for word in line.words]
+        self.text = "".join(self.pieces)
+
+    @cached_property
+    def numbers(self) -> list[str]:
+        """Its runs of letters and digits, for keywords that are numbers (a payer ID)."""
+        return re.split(r"[^0-9A-Z]+", strip_accents(self.line.text).upper())
+
+
+def _keyword_score(keyword: str, lines: Sequence[_LineText]) -> float:
     """How well a payer keyword appears on the card. Short keywords must be whole words, and numbers (a
     payer ID) whole numbers: 87726 is in "911-87726-04", not in "1-800-877-2600"."""
     wanted = squash(keyword)
     best = 0.0
     for line in lines:
         if any(ch.isdigit() for ch in wanted):
-            if wanted in re.split(r"[^0-9A-Z]+", strip_accents(line.text).upper()):
+            if wanted in line.numbers:
                 return 100.0
             continue
         if len(wanted) <= 4:  # as many whole words as the keyword has ("SR ID#" for "SR ID")
             span = len(keyword.split())
-            if any(squash("".join(w.text for w in line.words[i:i + span])) == wanted
-                   for i in range(len(line.words) - span + 1)):
+            if any("".join(line.pieces[i:i + span]) == wanted for i in range(len(line.pieces) - span + 1)):
                 return 100.0
             continue
-        pieces = [squash(word.text) for word in line.words]
-        text = "".join(pieces)
-        if len(text) < len(wanted) - 1:
+        if len(line.text) < len(wanted) - 1:
             continue
-        match = fuzz.partial_ratio_alignment(wanted, text)
+        match = fuzz.partial_ratio_alignment(wanted, line.text)
         if match.score < 100 and len(wanted) < LONG_KEYWORD and \
-                _read_confidence(line, pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
+                _read_confidence(line.line, line.pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
             continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back)
         best = max(best, match.score)
     return best
