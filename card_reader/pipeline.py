@@ -363,11 +363,12 @@ class CardReader:
                                best.binary, best.contrast, replace(side.reading, page=best.page))
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
-        """No payer, or a member ID (or a group number the card prints) whose label was not even read:
-        the layout itself was missed."""
+        """A member ID (or a group number the card prints) whose label was not even read: the layout itself
+        was missed. A payer not named is no reason alone: most payers have no template, and a logo read
+        as noise was read again already (the doubtful lines)."""
         def unlabelled(name: str) -> bool:
             return name not in extraction.fields and name not in extraction.zones
-        return payer.payer_id == UNKNOWN_PAYER or unlabelled("member_id") or (
+        return unlabelled("member_id") or (
             unlabelled("group_number") and self._group_printed(payer.template, extraction))
 
     def _reread(self, sides: list[ReadSide], zones: list[Zone], template: PayerTemplate) -> list[Extraction]:

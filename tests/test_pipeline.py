@@ -294,6 +294,18 @@ def test_lines_read_unsurely_are_read_again_only_where_the_first_reading_needs_t
     assert "ocr_doubtful" in unsure.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png")).timings_ms
 
 
+def test_the_whole_sides_are_read_again_with_layout_only_where_a_number_s_label_was_lost(tmp_path):
+    """A card of a payer without a template, its numbers read beside their labels, is not read again
+    whole; one whose member ID label was lost is."""
+    unknown = "Acme Health Plan\nMember ID: 912345678     Group Number: 98765\nMember: JANE Q DOE"
+    lost = unknown.replace("Member ID: ", "").replace("\nMember: JANE Q DOE", "")
+    for front, full_pages in ((unknown, False), (lost, True)):
+        engine = FakeEngine([page_from_text(front), page_from_text("Customer Service 1-800-555-0100")])
+        result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+        assert result.payer.id == "unknown" and (engine.calls > 2) == full_pages, front
+    assert result.fields["group_number"].value == "98765"
+
+
 def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_reading(tmp_path, monkeypatch):
     """Lines read unsurely are read again; where the new reading of a line loses a number (a BCBS prefix
     "UXJ" read again as "UXJI" composes no member ID), the first reading of it stands."""
