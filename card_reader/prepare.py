@@ -92,6 +92,8 @@ def box_frames(mask: np.ndarray) -> np.ndarray:
     x, y, w, h, area = (stats[:, i] for i in range(5))
     frame = ((w >= width / 12) | (h >= height / 8)) & (area < FRAME_FILL * w * h)
     frame[0] = False  # the background
+    if not frame.any():  # most cards: no frame, and no need to paint the whole label image
+        return np.zeros_like(mask)
     return (frame[labels] * 255).astype(np.uint8)
 
 
@@ -107,6 +109,8 @@ def thin_rules(mask: np.ndarray) -> np.ndarray:
     thickness = stats[:, cv2.CC_STAT_AREA] / np.maximum(1, np.maximum(stats[:, 2], stats[:, 3]))
     thin = thickness <= max(4.0, width / 200)
     thin[0] = False
+    if not thin.any():
+        return np.zeros_like(mask)
     return cv2.dilate((thin[labels] * 255).astype(np.uint8), np.ones((3, 3), np.uint8))
 
 
