@@ -466,7 +466,7 @@ def _people_below(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[
     confidence = min(w.confidence for _, row in people for w in row.words) * PLACEMENT_FACTOR["below"]
     return [Candidate(hit.field, "; ".join(p for p, _ in people), " / ".join(row.text for _, row in people),
                       round(confidence * hit.score, 3), side, Box.enclosing([row.box for _, row in people]),
-                      hit.label, "below")]
+                      hit.label, "below", trust=hit.score * PLACEMENT_FACTOR["below"])]
 
 
 def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_LabelHit],
@@ -886,7 +886,8 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
                 if spec.shape_regex.fullmatch(text):
                     out.append(Candidate(name, text, text, round(min(w.confidence for w in phrase)
                                                                 * PLACEMENT_FACTOR["shape"], 3),
-                                         side, Box.enclosing([w.box for w in phrase]), None, "shape"))
+                                         side, Box.enclosing([w.box for w in phrase]), None, "shape",
+                                         trust=PLACEMENT_FACTOR["shape"]))
             continue
         for i in range(len(row.words)):
             # printed as one solid token (a phone number, a ZIP+4 or a dated range is not an ID), or split

@@ -426,9 +426,12 @@ class PrintedName:
     @staticmethod
     def of_line(line: Line) -> "PrintedName":
         """A line's name words, each with the confidence of the least sure word it was read from (a
-        hyphenated name read as two words, ``SMITH- JONES``, is one)."""
+        hyphenated name read as two words, ``SMITH- JONES``, is one), a label before them left out."""
         pieces: list[tuple[str, float]] = []
-        for word in line.words:
+        words = list(line.words)
+        while len(words) > 1 and words[0].text.endswith(":"):
+            words.pop(0)  # a label before the name ("Name:", "Member:"): no part of it
+        for word in words:
             text = re.sub(r"[^a-z\-]+", "", strip_accents(word.text).casefold())
             if not text:
                 continue
@@ -653,7 +656,9 @@ def _check_school(submission: ClientSubmission, fields: dict[str, Candidate], te
         return [Check(field="school_name", typed=typed, status=CheckStatus.NOT_ON_CARD)]
     if _same_school(typed, reading.value):
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.MATCH)]
-    if reading.confidence < NAME_SURE and _misread_part(typed, reading.value):
+    # read as noise (its words' own confidence, whatever its place vouches for), it contradicts nothing
+    as_noise = reading.confidence < LOW_CONFIDENCE * reading.trust
+    if as_noise or (reading.confidence < NAME_SURE and _misread_part(typed, reading.value)):
         return [Check(field="school_name", typed=typed, read=reading.value, status=CheckStatus.UNREADABLE,
                       detail=_read_unsurely(reading.value, reading.confidence))]
     flags.append(flag("school_name_mismatch", "school_name", typed=typed, read=reading.value))
