@@ -269,7 +269,11 @@ def _row_matches(index: _LabelIndex, texts: tuple[str, ...]) -> tuple[tuple[_Lab
         for end in range(start + 1, min(start + 5, len(texts)) + 1):
             text += squashed[end - 1]
             spans.append((end, text, _label_key(text)))
+        # a short label is spelt exactly, or glued to its value: it starts as the words do
+        firsts = {text[0], *(key[:1] for _, _, key in spans)}
         for label in index.labels:
+            if len(label.squashed) <= SHORT_LABEL and label.squashed[:1] not in firsts and label.key[:1] not in firsts:
+                continue
             hit = _match_label_at(texts, spans, label)
             if hit:
                 end, score, glued = hit

@@ -263,6 +263,7 @@ def _chain_rows(page: Page) -> list[Line]:
     """
     words = sorted(page.words(), key=lambda w: w.box.x)
     ends = [_word_end(word, words) for word in words]
+    reach = MAX_WORD_GAP * max((w.box.h for w in words), default=0)  # no neighbour starts further right
     right: dict[int, int] = {}
     claimed: dict[int, tuple[float, int]] = {}
     for i, word in enumerate(words):
@@ -270,6 +271,8 @@ def _chain_rows(page: Page) -> list[Line]:
         for j in range(i + 1, len(words)):
             other = words[j]
             gap = other.box.x - ends[i]
+            if gap > reach:
+                break  # the words are in order of their left edge: the rest are further still
             # Tesseract's boxes can overlap when it splits one printed token; a word that reaches further
             # right still continues the line, a word inside another's box does not
             if other.box.right <= ends[i] or not _same_line(word.box, other.box):
