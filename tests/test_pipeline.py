@@ -295,8 +295,8 @@ def test_lines_read_unsurely_are_read_again_only_where_the_first_reading_needs_t
 
 
 def test_the_whole_sides_are_read_again_with_layout_only_where_a_number_s_label_was_lost(tmp_path):
-    """A card of a payer without a template, its numbers read beside their labels, is not read again
-    whole; one whose member ID label was lost is."""
+    """A card of a payer without a template, its numbers read surely beside their labels, is not read
+    again whole; one whose member ID label was lost is, and one whose member ID was read unsurely."""
     unknown = "Acme Health Plan\nMember ID: 912345678     Group Number: 98765\nMember: JANE Q DOE"
     lost = unknown.replace("Member ID: ", "").replace("\nMember: JANE Q DOE", "")
     for front, full_pages in ((unknown, False), (lost, True)):
@@ -304,6 +304,10 @@ def test_the_whole_sides_are_read_again_with_layout_only_where_a_number_s_label_
         result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
         assert result.payer.id == "unknown" and (engine.calls > 2) == full_pages, front
     assert result.fields["group_number"].value == "98765"
+    unsure = read_unsurely(page_from_text(unknown), "912345678", 0.6)
+    engine = FakeEngine([unsure, page_from_text("Customer Service 1-800-555-0100")])
+    CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"))
+    assert engine.calls > 2
 
 
 def test_a_number_the_doubtful_lines_read_again_no_longer_give_keeps_its_first_reading(tmp_path, monkeypatch):
