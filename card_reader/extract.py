@@ -755,8 +755,19 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], 
                 continue  # after what is left of another field's label ("Srouo 78845105": the group's)
             words = _value_words_after(row, i, len(row.words), spec.max_tokens)
             if all((r, i + k) not in owned and _solid(w.text, spec.keep) for k, w in enumerate(words)):
-                out += _read_words(name, spec, words, side, "prominent")
+                prefix = row.words[i - 1] if i > 0 and (r, i - 1) not in owned else None
+                prefixed = _read_words(name, spec, [prefix, *words], side, "prominent") \
+                    if prefix is not None and _prefix_of(prefix, word) else []
+                out += prefixed or _read_words(name, spec, words, side, "prominent")
     return out
+
+
+def _prefix_of(prefix: Word, number: Word) -> bool:
+    """Whether a word is the three-letter prefix printed before a number in the same type (a BCBS member
+    ID, "XEH 290960966", whose label was lost): capitals, as tall, a word space before it."""
+    return re.fullmatch(r"[A-Z]{3}", prefix.text) is not None and \
+        number.box.h / ROW_MATE_HEIGHT <= prefix.box.h <= number.box.h * ROW_MATE_HEIGHT and \
+        0 <= number.box.x - prefix.box.right <= PHRASE_GAP * number.box.h
 
 
 def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],

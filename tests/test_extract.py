@@ -520,6 +520,22 @@ def test_the_cards_main_number_printed_large_is_the_member_id_when_its_label_was
     assert value(e, "group_number") == "752771-737-28563"
 
 
+def test_a_three_letter_prefix_in_the_main_number_s_type_is_part_of_it():
+    """A BCBS member ID printed large, "XEH 290960966", its label lost: the prefix is the ID's start. A
+    word of three capitals in smaller type before it (a plan's "PPO") is not."""
+    def member(prefix_box):
+        e = read_placed("generic", ("Blue", (50, 33, 135, 50)), ("Shield", (210, 33, 191, 52)),
+                        ("Member", (47, 164, 122, 25)), ("JANE", (187, 157, 115, 35)),
+                        ("XEH", prefix_box), ("290960966", (415, 218, 351, 56)),
+                        ("Group", (47, 313, 92, 30)), ("H9456657", (189, 306, 210, 35)),
+                        ("Trio", (45, 107, 56, 23)), ("HMO", (113, 108, 71, 23)), ("Eff", (773, 308, 32, 22)),
+                        ("Date:", (817, 308, 64, 22)), ("Network", (773, 351, 105, 22)), ("EPO", (896, 349, 62, 24)))
+        return value(e, "member_id")
+
+    assert member((250, 218, 140, 54)) == "XEH290960966"
+    assert member((330, 240, 60, 24)) == "290960966"
+
+
 def test_a_large_date_or_another_fields_value_is_not_the_main_number():
     e = read_placed("cigna", ("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
                     ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
