@@ -233,7 +233,8 @@ class TemplateSet:
         # a sub-brand whose name was not read, on its parent's card that prints a value only the sub-brand
         # prints (Student Resources' policy number 2019-920-4 under a lost "StudentResources"), is named
         for template in self.payers:
-            if template.parent in scores and template.id not in scores and _prints_own_value(template, [t.line for t in lines]):
+            if template.parent in scores and template.id not in scores and \
+                    _prints_own_value(template, [text.line for text in lines]):
                 scores[template.id] = scores[template.parent]
         # a parent is implied by its sub-brand's card ("A UnitedHealthcare Company"): drop it, and where
         # only the mark was read, the card is a sub-brand's all the same (unknown beats a wrong payer)
@@ -312,8 +313,8 @@ def _keyword_score(keyword: str, lines: Sequence[_LineText]) -> float:
         if len(line.text) < len(wanted) - 1:
             continue
         match = fuzz.partial_ratio_alignment(wanted, line.text)
-        if match.score < 100 and len(wanted) < LONG_KEYWORD and \
-                _read_confidence(line.line, line.pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
+        if match.score < 100 and len(wanted) < LONG_KEYWORD and _read_confidence(
+                line.line, line.pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
             continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back)
         best = max(best, match.score)
     return best
