@@ -136,7 +136,15 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 candidates[name] = [c for c in candidates[name]
                                     if not any(c.value == p.value or (c.side == p.side and c.box.overlap(p.box) > 0.5)
                                                for p in parts)] + [composed]
-            elif not candidates[name]:
+            else:
+                # the first part's header lost ("ix ID Number Sfx"): the word before the number, of its shape,
+                # supersedes the number read alone as the whole value
+                prefixed = [found for c in candidates[spec.compose[-1]]
+                            if (found := _with_part_before(name, template, c, read))]
+                if prefixed:
+                    candidates[name] = [c for c in candidates[name]
+                                        if not any(c.value == p.parts[-1].value for p in prefixed)] + prefixed
+            if not candidates[name]:
                 # the whole value printed under one part's label ("ID Number" above "RCA A43102083")
                 candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
                                     if spec.regex.fullmatch(c.value)]
@@ -918,6 +926,23 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
                     out.append(found)
                     break
     return out
+
+
+def _with_part_before(name: str, template: PayerTemplate, last: Candidate,
+                      read: Sequence[_SideRead]) -> Optional[Candidate]:
+    """A value printed in two parts whose last part was read (under its label) and whose first part's label
+    was lost: composed with the word before it in its row (``_with_first_part``)."""
+    for side, rows, _, _ in read:
+        if side != last.side:
+            continue
+        for row in rows:
+            inside = [i for i, w in enumerate(row.words) if w.box.overlap(last.box) > 0.5]
+            if inside and inside[0] > 0:
+                found = _with_first_part(name, template, row.words[inside[0] - 1],
+                                         [row.words[i] for i in inside], side)
+                if found:
+                    return replace(found, trust=min(found.trust, last.trust), label=last.label)
+    return None
 
 
 def _with_first_part(name: str, template: PayerTemplate, before: Word, words: list[Word],

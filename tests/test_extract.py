@@ -717,6 +717,16 @@ def test_a_prefix_read_under_its_label_composes_with_a_number_whose_label_was_lo
     assert value(e, "member_id") != "BOI495572"
 
 
+def test_a_number_read_under_its_label_composes_with_the_prefix_before_it_whose_label_was_lost():
+    """"Prefix" read as "ix": the three capitals before the number read under "ID Number" are its prefix,
+    for a payer with a template and one without; a word of another shape there is not."""
+    for card, payer in (("Anthem Blue Cross and Blue Shield", "anthem"), ("Blue Shield of California", "unknown")):
+        _, e = read(f"{card}\nix     ID Number     Sfx\nXEH    500647899     01", payer=payer)
+        assert value(e, "member_id") == "XEH500647899", payer
+    _, e = read("Blue Shield of California\nix     ID Number     Sfx\n$20    500647899     01", payer="unknown")
+    assert value(e, "member_id") == "500647899"
+
+
 def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_contradict():
     """"Srouo 78845105": the group's label misread. The number beside it, read plainly, is the group number
     at a confidence that can confirm what a client typed but never contradict it; read unplainly, it is
