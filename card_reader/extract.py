@@ -1202,7 +1202,7 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     votes: dict[str, list[tuple[float, str, int, str]]] = {
         key(candidate.value): [(base, candidate.raw, candidate.repaired, candidate.value)]}
     unread = 0.0
-    for count, words in enumerate(readings, start=1):
+    for words in readings:
         found = _closest_run(spec, words, candidate.value)
         if found is None:
             unread += (sum(c for _, c in words) / max(1, len(words))) ** 2
