@@ -294,7 +294,7 @@ def test_lines_read_unsurely_are_read_again_only_where_the_first_reading_needs_t
     assert "ocr_doubtful" in unsure.read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png")).timings_ms
 
 
-def test_the_whole_sides_are_read_again_with_layout_only_where_a_number_s_label_was_lost(tmp_path):
+def test_the_whole_sides_are_read_again_with_layout_only_where_the_first_reading_missed_it(tmp_path):
     """A card of a payer without a template, its numbers read surely beside their labels, is not read
     again whole; one whose member ID label was lost is, and one whose member ID was read unsurely."""
     unknown = "Acme Health Plan\nMember ID: 912345678     Group Number: 98765\nMember: JANE Q DOE"
