@@ -436,8 +436,11 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
                                            max_tokens)
                 out += _read_value(hit, spec, after, side, "beside")
     # a value far off along the line may be the next column's: one standing right under the label is its
-    # own (labels above values, the columns' lines drifting together on a tilted card)
-    far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h for c in out)
+    # own (labels above values, the columns' lines drifting together on a tilted card); unless it starts
+    # where another label's value beside it starts (a short label in a column of labels, "Grp", its value
+    # in the column of values)
+    far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h and not _in_value_column(c.box, hit, rows, hits)
+              for c in out)
     if Placement.BELOW in spec.placement and far:
         for below in _rows_below(hit, rows):
             words = _column_words(hit, rows[below], hits, below, max_tokens,
@@ -447,6 +450,20 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
                 out = found
                 break
     return out
+
+
+def _in_value_column(box: Box, hit: _LabelHit, rows: list[Line], hits: list[_LabelHit]) -> bool:
+    """Whether a value beside ``hit`` starts, within a letter height, where the value beside another label
+    of the same column of labels (left edges within a letter height) starts, near its own label."""
+    for other in hits:
+        if other.row == hit.row or abs(other.box.x - hit.box.x) > hit.box.h:
+            continue
+        row = rows[other.row]
+        value = _value_words_after(row, other.end, len(row.words), 1)  # past a lone '#' or ':'
+        if value and abs(value[0].box.x - box.x) <= hit.box.h and \
+                value[0].box.x - other.box.right <= FAR_BESIDE * other.box.h:
+            return True
+    return False
 
 
 MAX_PEOPLE = 8  # lines of a list of people read under its label

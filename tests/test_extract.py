@@ -536,6 +536,21 @@ def test_a_three_letter_prefix_in_the_main_number_s_type_is_part_of_it():
     assert member((330, 240, 60, 24)) == "290960966"
 
 
+def test_a_short_label_s_value_far_beside_it_in_the_column_of_values_is_its_own():
+    """"Grp" in a column of labels, its value four label heights off where "Member #"'s value starts: the
+    value beside it, not the unlabelled number under it (a CMS contract number). Where no other value
+    starts there, the number beside is far enough to be the next column's, and the one below is taken."""
+    def group(member_x):
+        e = read_placed("generic", ("Humana", (51, 57, 428, 68)), ("Member", (49, 357, 135, 26)),
+                        ("#", (208, 359, 10, 23)), ("H78930829", (member_x, 352, 257, 34)),
+                        ("Grp", (48, 422, 60, 32)), ("8020569", (257, 417, 190, 34)),
+                        ("R8398", (50, 480, 114, 28)), ("642", (179, 480, 64, 28)))
+        return value(e, "group_number")
+
+    assert group(256) == "8020569"
+    assert group(300) == "R8398642"
+
+
 def test_a_large_date_or_another_fields_value_is_not_the_main_number():
     e = read_placed("cigna", ("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
                     ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
