@@ -780,18 +780,20 @@ def _prominent_candidates(name: str, template: PayerTemplate, rows: list[Line], 
                 continue  # after what is left of another field's label ("Srouo 78845105": the group's)
             words = _value_words_after(row, i, len(row.words), spec.max_tokens)
             if all((r, i + k) not in owned and _solid(w.text, spec.keep) for k, w in enumerate(words)):
-                prefix = row.words[i - 1] if i > 0 and (r, i - 1) not in owned and spec.compose else None
+                prefix = row.words[i - 1] if i > 0 and (r, i - 1) not in owned else None
                 prefixed = _read_words(name, spec, [prefix, *words], side, "prominent") \
-                    if prefix is not None and _prefix_of(prefix, word, template.fields[spec.compose[0]]) else []
+                    if prefix is not None and _prefix_of(prefix, word, template, spec) else []
                 out += prefixed or _read_words(name, spec, words, side, "prominent")
     return out
 
 
-def _prefix_of(prefix: Word, number: Word, first_part: FieldSpec) -> bool:
-    """Whether a word is the first part of a value printed in parts, before its number in the same type (a
-    BCBS member ID, "XEH 290960966", whose label was lost): of the part's shape as read, as tall, a word
-    space before it."""
-    return first_part.regex.fullmatch(prefix.text) is not None and \
+def _prefix_of(prefix: Word, number: Word, template: PayerTemplate, spec: FieldSpec) -> bool:
+    """Whether a word is the prefix of a value printed before its number in the same type, its label lost:
+    of the shape of the value's first part where it is printed in parts (a BCBS member ID, "XEH
+    290960966"), or the capitals every value begins with (Oscar's "OSC"); as tall, a word space before it."""
+    shaped = prefix.text == spec.fixed_prefix != "" or (
+        bool(spec.compose) and template.fields[spec.compose[0]].regex.fullmatch(prefix.text) is not None)
+    return shaped and \
         number.box.h / ROW_MATE_HEIGHT <= prefix.box.h <= number.box.h * ROW_MATE_HEIGHT and \
         0 <= number.box.x - prefix.box.right <= PHRASE_GAP * number.box.h
 
