@@ -535,7 +535,8 @@ def test_a_three_letter_prefix_in_the_main_number_s_type_is_part_of_it():
     assert member((250, 218, 140, 54)) == "XEH290960966"
     assert member((330, 240, 60, 24)) == "290960966"
     # a payer whose values all begin with the same capitals: those, printed apart, are the prefix too
-    e = read_placed("oscar", ("oscar", (50, 33, 200, 50)), ("Member", (47, 164, 122, 25)), ("JANE", (187, 157, 115, 35)),
+    e = read_placed("oscar", ("oscar", (50, 33, 200, 50)), ("Member", (47, 164, 122, 25)),
+                    ("JANE", (187, 157, 115, 35)),
                     ("OSC", (250, 218, 140, 54)), ("13364956", (415, 218, 320, 56)), ("Trio", (45, 107, 56, 23)),
                     ("HMO", (113, 108, 71, 23)), ("Network", (773, 351, 105, 22)), ("EPO", (896, 349, 62, 24)))
     assert value(e, "member_id") == "OSC13364956"
