@@ -313,9 +313,11 @@ def _keyword_score(keyword: str, lines: Sequence[_LineText]) -> float:
         if len(line.text) < len(wanted) - 1:
             continue
         match = fuzz.partial_ratio_alignment(wanted, line.text)
-        if match.score < 100 and len(wanted) < LONG_KEYWORD and _read_confidence(
+        doubtful = match.score < 100 or _straddles(line.pieces, match.dest_start, match.dest_end)
+        if doubtful and len(wanted) < LONG_KEYWORD and _read_confidence(
                 line.line, line.pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
-            continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back)
+            continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back),
+            # or to spell one across its words ("ios cart" for oscar)
         best = max(best, match.score)
     return best
 
@@ -325,6 +327,17 @@ def _prints_own_value(template: PayerTemplate, lines: Iterable[Line]) -> bool:
     shapes = [(spec.shape_regex, spec.keep) for spec in template.fields.values() if spec.names_payer]
     return any(word.confidence >= FUZZY_KEYWORD_CONFIDENCE and regex.fullmatch(normalise_identifier(word.text, keep))
                for regex, keep in shapes for line in lines for word in line.words)
+
+
+def _straddles(pieces: list[str], start: int, end: int) -> bool:
+    """Whether characters ``start``..``end`` of the squashed line run across words without starting where
+    one starts or ending where one ends: letters of two words that happen to spell a name."""
+    starts, ends, offset = set(), set(), 0
+    for piece in pieces:
+        starts.add(offset)
+        offset += len(piece)
+        ends.add(offset)
+    return any(start < edge < end for edge in ends) and start not in starts and end not in ends
 
 
 def _read_confidence(line: Line, pieces: list[str], start: int, end: int) -> float:

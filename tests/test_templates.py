@@ -128,6 +128,20 @@ def test_a_payer_name_read_inexactly_counts_only_where_the_engine_was_sure_of_it
     assert load_templates().match([long_name]).payer_id == "uhc_student_resources"
 
 
+def test_a_payer_name_spelt_across_two_unsure_words_is_noise():
+    """"ios cart" (read at 0.02 and 0.28 on a Tricare card's blurred small print) holds "oscar" letter for
+    letter across its two words; read surely, or inside one word (the address hioscar.com), it names Oscar."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+
+    def page(*words: tuple[str, float]) -> Page:
+        placed = tuple(Word(text, Box(50 + 120 * i, 40, 100, 25), confidence) for i, (text, confidence) in enumerate(words))
+        return Page(1280, 807, (Block((Line(placed),)),))
+
+    assert load_templates().match([page(("a", 0.9), ("ios", 0.02), ("cart", 0.28), ("to", 0.44))]).payer_id == "unknown"
+    assert load_templates().match([page(("a", 0.9), ("ios", 0.9), ("cart", 0.9))]).payer_id == "oscar"
+    assert load_templates().match([page(("www.hioscar.com", 0.3))]).payer_id == "oscar"
+
+
 def test_two_unrelated_payers_matching_is_flagged_not_first_match():
     match = load_templates().match([page_from_text("aetna\nCigna")])
     assert match.also_matched
