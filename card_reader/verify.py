@@ -456,10 +456,17 @@ def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], ca
     if submission.is_policy_holder is not False:
         return _check_name("", submission.first_name, submission.last_name, printed, card_lines, flags,
                            read_again, earlier_lines, holder_lines)
-    # the dependent may not be printed; the card's member or subscriber is the policy holder
-    checks = _check_name("", submission.first_name, submission.last_name, [], card_lines, flags, read_again,
-                         earlier_lines)
+    # the dependent may not be printed; the card's member or subscriber is the policy holder, and a line
+    # that holds the holder's name as typed, with no person suffix, is theirs, not a dependent's of the
+    # same first name (a relative's line of the same name, "EMILY HADDAD 03", is the dependent's)
     holder = submission.policy_holder
+    holder_tokens = normalise_name(f"{holder.first_name or ''} {holder.last_name or ''}").split() if holder else []
+
+    def not_holders(lines: Sequence[Line]) -> list[Line]:
+        return [line for line in lines if _relatives_line(line) or not _holds_name(line, holder_tokens)]
+
+    checks = _check_name("", submission.first_name, submission.last_name, [], not_holders(card_lines), flags,
+                         read_again, not_holders(earlier_lines))
     if holder is not None:
         checks += _check_name("policy_holder.", holder.first_name, holder.last_name, printed, card_lines, flags,
                               read_again, earlier_lines, holder_lines)
@@ -478,11 +485,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         return []
     typed_tokens = normalise_name(" ".join(v for _, v in typed_parts)).split()
     # printed anywhere on the card, in any order, by any reading of it: the same person
-    for line in (*card_lines, *earlier_lines):
-        line_spans = _spans(normalise_name(line.text).split())
-        if typed_tokens and all(_joined(t) in line_spans for t in typed_tokens):
-            return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH)
-                    for name, value in typed_parts]
+    if any(_holds_name(line, typed_tokens) for line in (*card_lines, *earlier_lines)):
+        return [Check(field=name, typed=value, read=value, status=CheckStatus.MATCH) for name, value in typed_parts]
     # the name field, unless it holds nothing like any typed part (a field taken from noise, "GARVICAS
     # TUFT AWAY"): then an unlabelled line that holds the typed name, or what OCR made of it
     reading = printed[0] if printed else None
@@ -512,6 +516,11 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
             checks.append(Check(field=name, typed=value, read=typed_norm, status=CheckStatus.MATCH,
                                 detail=f"first read as {position.upper()}; read again, the card reads it as typed"))
             continue
+        if len(position) == 1 < len(typed_norm):
+            # an initial ("LUCA K" of "Luca K Garcia-L6pez", the reading cut at a digit) is no name to differ
+            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
+                                detail=f"the card was read only as far as the initial {position.upper()}"))
+            continue
         hyphen_part = "-" in position and typed_norm in position.split("-")
         unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
         if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
@@ -529,6 +538,12 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
                             detail=why.lstrip(": ")))
     return checks
+
+
+def _holds_name(line: Line, tokens: Sequence[str]) -> bool:
+    """Whether a line holds every one of a typed name's words, in any order (hyphens and spaces aside)."""
+    spans = _spans(normalise_name(line.text).split())
+    return bool(tokens) and all(_joined(t) in spans for t in tokens)
 
 
 def doubted_names(checks: Sequence[Check]) -> list[str]:

@@ -196,6 +196,37 @@ def test_dependent_policy_holder_compared_with_printed_member():
     assert status(verdict, "policy_holder.last_name") == CheckStatus.MISMATCH
 
 
+def test_a_dependent_is_not_compared_with_the_holders_line_of_the_same_first_name():
+    """The card prints the holder "Sofia L. Ivanova", the dependent Sofia Ivanova-Haddad is not printed:
+    the holder's line, as typed for the holder, says nothing of the dependent's name. A dependent's
+    name on a line of its own (a relative's, with a person suffix) is still compared."""
+    card = "UnitedHealthcare StudentResources\nMEMBER NAME\nSofia L. Ivanova\nSR ID# 950884765"
+    holder = {"first_name": "Sofia", "last_name": "ivanova"}
+    verdict = run(card, "b", first_name="Sofia", last_name="Ivanova-Haddad", is_policy_holder=False,
+                  policy_holder=holder)
+    assert status(verdict, "last_name") == CheckStatus.NOT_ON_CARD and "name_mismatch" not in codes(verdict)
+    assert status(verdict, "policy_holder.last_name") == CheckStatus.MATCH
+    verdict = run(card + "\nDependents\nSOFIA IVANOVA-HALL 02", "b", first_name="Sofia", last_name="Ivanova-Haddad",
+                  is_policy_holder=False, policy_holder=holder)
+    assert status(verdict, "last_name") == CheckStatus.MISMATCH
+    # listed under the holder with the holder's very name, the dependent is compared with that line
+    verdict = run(card + "\nDependents\nSOFIA IVANOVA 02", "b", first_name="Sofia", last_name="Novak",
+                  is_policy_holder=False, policy_holder=holder)
+    assert status(verdict, "last_name") == CheckStatus.MISMATCH
+
+
+def test_a_name_read_only_as_far_as_an_initial_contradicts_nothing():
+    """"LUCA K" of "Luca K Garcia-L6pez", the reading cut at a digit OCR made of an accented letter: the
+    initial is no surname to differ from the typed one. A surname read in full still differs."""
+    verdict = run("Kaiser Permanente\nName:\nLuca K Garcia-L6pez\nMember # 2126329135", "b",
+                  first_name="Luca", last_name="García-López")
+    assert status(verdict, "first_name") == CheckStatus.MATCH
+    assert status(verdict, "last_name") == CheckStatus.UNREADABLE and not verdict.needs_review
+    verdict = run("Kaiser Permanente\nName:\nLuca K Lopez\nMember # 2126329135", "b",
+                  first_name="Luca", last_name="García-López")
+    assert status(verdict, "last_name") == CheckStatus.MISMATCH
+
+
 def test_date_of_birth_not_on_card_and_mismatch():
     assert status(run(UHC, "b", date_of_birth="1985-01-02"), "date_of_birth") == CheckStatus.NOT_ON_CARD
     verdict = run(UHC + "\nDOB 01/02/1985", "b", date_of_birth="1985-02-01")
