@@ -145,9 +145,10 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                     candidates[name] = [c for c in candidates[name]
                                         if not any(c.value == p.parts[-1].value for p in prefixed)] + prefixed
             if not candidates[name]:
-                # the whole value printed under one part's label ("ID Number" above "RCA A43102083")
-                candidates[name] = [replace(c, field=name) for part in spec.compose for c in candidates[part]
-                                    if spec.regex.fullmatch(c.value)]
+                # the whole value printed under one part's label ("ID Number" above "RCA A43102083"),
+                # repaired where the whole value's shape requires ("XPNNO5744526": an O touching a digit)
+                candidates[name] = [whole for part in spec.compose for c in candidates[part]
+                                    if (whole := _part_as_whole(name, template, c))]
     for name, spec in template.fields.items():
         if candidates[name] or not (spec.unlabelled or spec.prominent or name in MAIN_NUMBERS):
             continue
@@ -259,7 +260,20 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
             continue
         owner.update({cell: span for cell in cells})
         kept.append(hit)
-    return kept
+    taken = set(owner)
+    return [hit for hit in kept if not _tail_of_garbled_label(hit, rows[hit.row], index, taken)]
+
+
+def _tail_of_garbled_label(hit: _LabelHit, row: Line, index: _LabelIndex, taken: set[tuple[int, int]]) -> bool:
+    """Whether a label is the end of another field's longer label whose first word OCR garbled by a letter
+    ("Re ID" on a Cigna back: the Rx ID, not the member's "ID"). One letter off in a word of two says
+    little to find a label by, but enough to turn away the shorter one it ends with."""
+    if hit.start == 0 or (hit.row, hit.start - 1) in taken:
+        return False
+    before, tail = squash(row.words[hit.start - 1].text), squash(hit.label)
+    return any(label.field != hit.field and label.squashed.endswith(tail) and
+               len(head := label.squashed[:-len(tail)]) == len(before) >= 2 and Levenshtein.distance(head, before) <= 1
+               for label in index.labels)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -438,9 +452,11 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
     # a value far off along the line may be the next column's: one standing right under the label is its
     # own (labels above values, the columns' lines drifting together on a tilted card); unless it starts
     # where another label's value beside it starts (a short label in a column of labels, "Grp", its value
-    # in the column of values)
-    far = all(c.box.x - hit.box.right > FAR_BESIDE * hit.box.h and not _in_value_column(c.box, hit, rows, hits)
-              for c in out)
+    # in the column of values), or is of the field's own shape, one found even with no label (a school's
+    # name beside "SCHOOL", not the member's name under it)
+    far = all(c.box.x - _label_right(hit, row, c.box) > FAR_BESIDE * hit.box.h
+              and not _in_value_column(c.box, hit, rows, hits)
+              and not (spec.shape and spec.shape_regex.fullmatch(c.value)) for c in out)
     if Placement.BELOW in spec.placement and far:
         for below in _rows_below(hit, rows):
             words = _column_words(hit, rows[below], hits, below, max_tokens,
@@ -450,6 +466,17 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
                 out = found
                 break
     return out
+
+
+def _label_right(hit: _LabelHit, row: Line, value: Box) -> int:
+    """Where a label ends before its value beside it: at its last word, or at the mark after it that closes
+    it ("Member  #  H87893587": the '#' the value stands near)."""
+    right = hit.box.right
+    for word in row.words[hit.end:]:
+        if word.box.x >= value.x or not (squash(word.text) in LABEL_TAILS or _label_end(word.text)):
+            break
+        right = word.box.right
+    return right
 
 
 def _in_value_column(box: Box, hit: _LabelHit, rows: list[Line], hits: list[_LabelHit]) -> bool:
@@ -824,6 +851,28 @@ def _taken_boxes(candidates: dict[str, list[Candidate]], side: str, spare: Seque
     return [c.box for other, found in candidates.items() if other not in spare for c in found if c.side == side]
 
 
+@dataclass(frozen=True)
+class _TypeSize:
+    """The size of a line's type: its height, and how far apart its characters stand (the box's width
+    over the characters in it), which blur does not stretch as it stretches a box's height."""
+
+    height: float
+    advance: float
+
+    @classmethod
+    def of(cls, printed: Sequence[tuple[Box, str]]) -> "_TypeSize":
+        return cls(statistics.median(box.h for box, _ in printed),
+                   statistics.median(box.w / max(1, len(text.replace(" ", ""))) for box, text in printed))
+
+    def sets(self, word: Word) -> bool:
+        """Whether the word is set in this type: of its height (``ROW_MATE_HEIGHT``), or, where a ghost of the
+        line smeared the box taller, of its advance."""
+        def near(mine: float, theirs: float) -> bool:
+            return theirs / ROW_MATE_HEIGHT <= mine <= theirs * ROW_MATE_HEIGHT
+        return near(word.box.h, self.height) or \
+            (word.box.h > self.height and near(word.box.w / max(1, len(word.text)), self.advance))
+
+
 def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideRead],
                            candidates: dict[str, list[Candidate]]) -> list[Candidate]:
     """The value printed beside the card's other main number where the labels of both were lost: in
@@ -838,33 +887,36 @@ def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideR
     in_row: list[Candidate] = []
     in_column: list[Candidate] = []
     for side, rows, hits, _ in read:
-        anchors = [c.box for c in candidates.get(other, ()) if c.side == side]
+        anchors = [c for c in candidates.get(other, ()) if c.side == side]
         if not anchors:
             continue
         owned = _owned(name, template, rows, hits, _taken_boxes(candidates, side, (name,)))
 
-        def mate(r: int, i: int, height: float) -> list[Candidate]:
+        def mate(r: int, i: int, size: _TypeSize) -> list[Candidate]:
             word = rows[r].words[i]
-            if (r, i) in owned or word.confidence < PLAINLY_READ or \
-                    not height / ROW_MATE_HEIGHT <= word.box.h <= height * ROW_MATE_HEIGHT or \
+            if (r, i) in owned or word.confidence < PLAINLY_READ or not size.sets(word) or \
                     any(ch in "()" and ch not in spec.keep for ch in word.text) or \
                     _under_another_label(name, template, rows, r, word):
                 return []
             return [c for c in _read_words(name, spec, [word], side, "row") if not c.repaired]
 
         for r, row in enumerate(rows):
-            heights = [w.box.h for w in row.words if any(w.box.overlap(box) > 0.5 for box in anchors)]
-            if heights:
+            beside = [w for w in row.words if any(w.box.overlap(c.box) > 0.5 for c in anchors)]
+            if beside:
                 # a box's border read as a glyph ("|") is no neighbour: the cell's number still stands apart
                 glyphs = tuple(w for w in row.words if any(ch.isalnum() for ch in w.text))
                 alone = {id(phrase[0]) for phrase in _phrases(glyphs) if len(phrase) == 1}
                 in_row += [c for i, word in enumerate(row.words) if id(word) in alone
-                           for c in mate(r, i, statistics.median(heights))]
-            elif len(row.words) == 1:
-                word = row.words[0]
-                if any(abs(word.box.x - box.x) <= box.h and abs(word.box.y - box.y) <= COLUMN_REACH * box.h
-                       for box in anchors):
-                    in_column += mate(r, 0, statistics.median(box.h for box in anchors))
+                           for c in mate(r, i, _TypeSize.of([(w.box, w.text) for w in beside]))]
+                continue
+            # alone on its line, but for specks: a dot, or a scrap of the lost label under half its height
+            solid = [i for i, w in enumerate(row.words)
+                     if any(ch.isalnum() for ch in w.text) and 2 * w.box.h >= max(v.box.h for v in row.words)]
+            if len(solid) == 1:
+                word = row.words[solid[0]]
+                if any(abs(word.box.x - c.box.x) <= c.box.h and abs(word.box.y - c.box.y) <= COLUMN_REACH * c.box.h
+                       for c in anchors):
+                    in_column += mate(r, solid[0], _TypeSize.of([(c.box, c.raw) for c in anchors]))
     for found in (in_row, in_column):
         if found:
             return found if len({c.value for c in found}) == 1 else []
@@ -946,6 +998,19 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
                     out.append(found)
                     break
     return out
+
+
+def _part_as_whole(name: str, template: PayerTemplate, part: Candidate) -> Optional[Candidate]:
+    """A part's value read as the whole field's value, repaired only where the whole value's shape requires,
+    and trusted the less for each look-alike changed; repaired only when it begins with the first part as
+    printed (a number without its prefix is not made one: B01495572 is no BOI495572)."""
+    spec = template.fields[name]
+    for repaired, changes in repairs(part.value, spec.regex, max_changes=2):
+        if changes and not template.fields[spec.compose[0]].regex.match(part.value):
+            return None
+        return replace(part, field=name, value=repaired, repaired=part.repaired + changes,
+                       confidence=round(part.confidence * REPAIR_FACTOR ** changes, 3))
+    return None
 
 
 def _with_part_before(name: str, template: PayerTemplate, last: Candidate,

@@ -865,6 +865,72 @@ def test_a_number_alone_in_the_main_numbers_column_under_a_lost_label_is_read_to
     assert value(e, "group_number") is None
 
 
+def test_a_number_in_the_main_numbers_column_is_told_by_its_type_not_by_a_smeared_box_or_a_speck():
+    """Motion blur smeared "9979691" into a box 81 px tall over an ID 51 px tall: its characters stand as
+    far apart as the ID's, so it is set in the same type. A scrap of the lost label beside it, under half
+    its height ("s+"), leaves it alone on its line. A word of wider type, or a neighbour of full height, says
+    nothing."""
+    def card(group, *beside):
+        return read_placed("cigna", ("Cigna", (1004, 35, 228, 99)), ("Richard", (50, 235, 191, 47)),
+                           ("Thompson", (265, 233, 253, 61)), group, *beside, ("ID", (47, 404, 28, 42)),
+                           ("957981695", (48, 437, 263, 51)), ("Network", (48, 510, 119, 28)))
+    smeared = ("9979691", (48, 305, 195, 81))
+    assert value(card(smeared), "member_id") == "957981695"
+    assert value(card(smeared), "group_number") == "9979691"
+    assert value(card(("9979691", (48, 305, 400, 81))), "group_number") is None
+    plain = ("9979691", (48, 330, 195, 50))
+    assert value(card(plain, ("s+", (260, 340, 33, 12))), "group_number") == "9979691"
+    assert value(card(plain, ("RX", (260, 330, 60, 50))), "group_number") is None
+
+
+def test_a_value_of_the_fields_own_shape_far_beside_its_label_is_its_own():
+    """"SCHOOL        Lakemont College", the school's name in the column of values far from its label, is the
+    school, not the member's name under the label: a school's name is a value found even with no label.
+    A far value of no school's shape is still the next column's."""
+    _, e = read("UnitedHealthcare StudentResources\n"
+                "SCHOOL          Lakemont College\nSOFIA KAUR\nSR ID:          730619932", payer="uhc_student_resources")
+    assert value(e, "school_name") == "Lakemont College"
+    _, e = read("UnitedHealthcare StudentResources\n"
+                "SCHOOL          Lakemont Hall\nWestbrook University\nSR ID:          730619932",
+                payer="uhc_student_resources")
+    assert value(e, "school_name") == "Westbrook University"
+
+
+def test_the_end_of_a_distractors_label_garbled_by_a_letter_labels_nothing():
+    """"Re ID M43023562078" on a Cigna back is the Rx ID, its x read as e: the "ID" it ends with is no
+    member ID label. A word further from "Rx" ("My ID") leaves the label standing."""
+    card = "Cigna Healthcare\nName: Sofia Washington\nGroup 03192576\n{} ID M43023562078"
+    _, e = read(card.format("Re"), payer="cigna")
+    assert value(e, "member_id") is None
+    _, e = read(card.format("My"), payer="cigna")
+    assert value(e, "member_id") == "M430235620"
+
+
+def test_a_values_distance_from_its_label_is_measured_from_the_mark_that_closes_it():
+    """"Member  #   H87893587" in large type: the value stands near the '#' that ends its label, so it is
+    the label's own, not the next column's, and the Medicare contract number under it ("R6748 986") is not
+    taken. The same value far past the mark is the next column's; the line under the label is read."""
+    def card(mark_x):
+        return read_placed("generic", ("Humana", (834, 62, 396, 73)), ("GROUP", (54, 249, 97, 24)),
+                           ("#", (166, 252, 15, 18)), ("774710", (280, 239, 202, 44)), ("Member", (55, 329, 109, 23)),
+                           ("JAMES", (274, 319, 176, 54)), ("OKAFOR", (472, 319, 229, 44)),
+                           ("Member", (55, 409, 109, 23)), ("#", (mark_x, 411, 14, 19)),
+                           ("H87893587", (280, 399, 311, 65)), ("R6748", (55, 475, 114, 30)), ("986", (184, 475, 67, 30)),
+                           ("MEDICARE", (265, 475, 191, 30)), ("R", (471, 476, 23, 28)))
+    assert value(card(181), "member_id") == "H87893587"
+    assert value(card(166), "member_id") == "R6748986"
+
+
+def test_a_whole_value_under_one_parts_label_is_repaired_to_the_whole_values_shape():
+    """"XPNNO5744526" under "ID Number" (the label of a BCBS number's second part): the whole member ID,
+    whose O touching a digit is a zero; repaired, it is trusted less than one read as printed."""
+    card = "Anthem Blue Cross and Blue Shield\nMember: CHEN, JOSEPH\nID Number\n{}\nGroup # 30631ER3G3"
+    _, repaired = read(card.format("XPNNO5744526"), payer="anthem")
+    _, printed = read(card.format("XPNN05744526"), payer="anthem")
+    assert value(repaired, "member_id") == value(printed, "member_id") == "XPNN05744526"
+    assert repaired.fields["member_id"].confidence < printed.fields["member_id"].confidence
+
+
 def test_a_person_suffix_read_with_a_look_alike_is_still_the_suffix():
     """"XDEF58189219 O1" under "ID Number": the O1 is the person's suffix 01, not the ID's last letters
     (XDEF5818921901 would end in an O touching a digit, no Anthem ID)."""
