@@ -18,8 +18,8 @@ from typing import Iterable, Mapping, Optional, Sequence
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import PLAINLY_READ, Candidate, Extraction, lost_label_of
-from .ocr import Line
+from .extract import MAIN_NUMBERS, PLAINLY_READ, Candidate, Extraction, lost_label, lost_label_of
+from .ocr import Line, Word
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
 from .text import (canonical_look_alikes, name_read_as, normalise_identifier, normalise_name, squash,
@@ -208,7 +208,8 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
                           distractor=_label(distractor[0]), read=read or "unreadable"))
         return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} number was typed as the member ID")
-    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
+    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines,
+                                             unlabelled=_no_other_field_reads(typed_norm, field_name, extraction)):
         return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
     if read is None:
         flags.append(flag("member_id_unreadable", field_name))
@@ -302,6 +303,7 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
     return _compare_identifier(field_name, typed, typed_norm, reading, flags)
 
 
+UNLABELLED_TYPED_LENGTH = 8  # characters: a typed value this long printed word for word needs no label to confirm it
 PRINTED_PLAINLY = "printed on the card as typed, read with confidence; its label was not read"
 
 
@@ -309,7 +311,8 @@ def _unsure(reading: Optional[Candidate]) -> bool:
     return reading is None or reading.confidence < LOW_CONFIDENCE
 
 
-def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_lines: Sequence[Line]) -> bool:
+def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_lines: Sequence[Line],
+                     unlabelled: bool = False) -> bool:
     """The typed value read surely, word for word, after what is left of the field's label.
 
     Where the field's label was misread (``Grea 324136`` for ``Group 324136``) the value it owned may
@@ -317,26 +320,46 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
     beside each other) at ``PLAINLY_READ`` confidence, follow a word nearer to one of the field's own
     labels than to any label of the card's other numbers (``Reser: 814799`` is an Rx group's), and
     stand on no line that names another number (Rx BIN, PCN, group or ID, payer ID, Issuer, Health
-    Plan), so a distractor typed in its place is never confirmed."""
+    Plan), so a distractor typed in its place is never confirmed.
+
+    ``unlabelled`` (a member ID no other field was read as): a value of ``UNLABELLED_TYPED_LENGTH``
+    characters or more may follow any word that is no other number's label, or start its line: its label
+    lost whole (``1p# 106618135`` for ``ID# 106618135``), nine characters typed and printed alike are no
+    accident of OCR."""
     spec = template.fields.get(field_name)
     if spec is None:
         return False
     forms = {normalise_identifier(typed), normalise_identifier(typed, spec.keep)}
     if not any(spec.regex.fullmatch(form) for form in forms):
         return False
+    unlabelled = unlabelled and len(normalise_identifier(typed)) >= UNLABELLED_TYPED_LENGTH
     rivals = [name for name, other in template.fields.items() if field_name in other.distractor_for]
     others = [squash(label) for name in rivals for label in template.fields[name].labels]
+    numbers = (field_name, *(n for n in MAIN_NUMBERS if n != field_name), *rivals)
+
+    def after_own_label(before: Optional[Word]) -> bool:
+        if unlabelled:
+            return before is None or lost_label(before.text, template, numbers) in (None, field_name)
+        return before is not None and lost_label_of(before.text, template, field_name)
+
     for line in card_lines:
         if any(label and label in squash(line.text) for label in others):
             continue
         words = line.words
-        for i in range(1, len(words)):
+        for i in range(len(words)):
             for run in (words[i:i + 1], words[i:i + 2]):
                 if min(w.confidence for w in run) >= PLAINLY_READ and \
-                        lost_label_of(words[i - 1].text, template, field_name) and \
+                        after_own_label(words[i - 1] if i else None) and \
                         normalise_identifier("".join(w.text for w in run), spec.keep) in forms:
                     return True
     return False
+
+
+def _no_other_field_reads(typed_norm: str, field_name: str, extraction: Extraction) -> bool:
+    """Whether no other field of the card was read as the typed value (the group number typed as the
+    member ID is printed plainly too)."""
+    return not any(name != field_name and normalise_identifier(c.value) == typed_norm
+                   for name, c in extraction.fields.items())
 
 
 def _punctuation_agrees(typed: str, read: str, keep: str) -> bool:

@@ -502,6 +502,28 @@ def test_a_value_on_another_numbers_line_is_never_confirmed_as_typed():
     assert _printed_plainly("324136", "group_number", uhc, lines)
 
 
+def test_a_long_typed_member_id_printed_plainly_with_its_label_lost_whole_is_confirmed():
+    """"1p# 106618135" for "ID# 106618135": nothing of the label is left to go by, but nine characters
+    typed and printed alike, read surely, are the member ID. Never a value another field was read as
+    (the group number typed as the member ID), one after another number's label, a short one, or one
+    read unsurely."""
+    card = "aetna\nDmitri Brennan\n1p# 106618135\nGroup 430139-444-73855"
+    verdict = run(card, "b", member_id="106618135")
+    assert status(verdict, "member_id") == CheckStatus.MATCH and not verdict.needs_review
+    assert "member_id_unreadable" in codes(run(card, "b", confidence=0.6, member_id="106618135"))
+    assert "member_id_unreadable" in codes(run(card, "b", member_id="106618153"))
+    from card_reader.verify import _printed_plainly
+
+    aetna = TEMPLATES.get("aetna")
+    lines = page_from_text("aetna\nGroup 43013944473\n1p# 1066181\nRx ID 106618135\nPayer ID 60054321").lines
+    assert not _printed_plainly("43013944473", "member_id", aetna, lines, unlabelled=True)  # the group's label
+    assert not _printed_plainly("1066181", "member_id", aetna, lines, unlabelled=True)  # seven characters
+    assert not _printed_plainly("106618135", "member_id", aetna, lines, unlabelled=True)  # an Rx ID's line
+    assert not _printed_plainly("60054321", "member_id", aetna, lines, unlabelled=True)  # the payer ID's
+    group_typed = run("aetna\nDmitri Brennan\n1p# 106618135\nGroup 43013944473", "b", member_id="43013944473")
+    assert status(group_typed, "member_id") != CheckStatus.MATCH
+
+
 def test_a_name_read_unsurely_but_nothing_like_the_typed_one_is_still_a_mismatch():
     card = "Cigna Healthcare\nID 122222222\nName ANNA SMITH-JONES"
     other = run(card, "b", confidence=0.4, first_name="Anna", last_name="Bianchi")
