@@ -324,8 +324,8 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
 
     ``unlabelled`` (a member ID no other field was read as): a value of ``UNLABELLED_TYPED_LENGTH``
     characters or more may follow any word that is no other number's label, or start its line: its label
-    lost whole (``1p# 106618135`` for ``ID# 106618135``), nine characters typed and printed alike are no
-    accident of OCR."""
+    lost whole (``1p# 106618135`` for ``ID# 106618135``): so many characters typed and printed alike are
+    no accident of OCR."""
     spec = template.fields.get(field_name)
     if spec is None:
         return False
