@@ -87,6 +87,12 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("Blue Shield of California\nPPO", "unknown"),
     ("Core Essential\nHealth Plan (80840) 911-87726-04", "uhc"),  # UnitedHealthcare's payer ID, logo unread
     ("Humana\nCall 1-800-877-2600", "unknown"),  # the same digits inside a phone number are no payer ID
+    # each payer's own electronic payer ID names it where its logo was not read, a sub-brand's its sub-brand
+    ("eA\nChoice Plus Network\nEDI PAYEE 39026", "umr"),
+    ("UnitedHealthcare\nPayer ID 74227", "uhc_student_resources"),
+    ("UnitedHealthcare\nPayer ID 06111", "oxford"),
+    ("Open Access Plus\nPayer ID 62308", "cigna"),
+    ("Open Access\nPayer ID 60054", "aetna"),
     ("UR\nA UnitedHealthcare Company\nSelect Plus PPO", "unknown"),  # a sub-brand's card, its logo unread
     ("UnitedHealthcare Community Plan\nMedicaid", "uhc"),  # UnitedHealthcare's own product, no sub-brand mark
     ("HealthKeepers POS\nIDENTIFICATION NUMBER", "anthem"),  # Anthem's Virginia brand, its logo unread
