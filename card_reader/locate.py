@@ -1133,7 +1133,9 @@ def _text_line_blobs(image: np.ndarray) -> tuple[list[float], list[float], list[
     angles, weights, vertical = [], [], []
     for kernel in ((25, 3), (3, 25)):  # lines of text, whichever way the image is turned
         blobs = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
-        contours, _ = cv2.findContours(blobs, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        # every contour, not just the outermost: a card's printed border (a screenshot's rounded frame)
+        # encloses all its text lines, and would hide them; a blob's holes are too short or square to count
+        contours, _ = cv2.findContours(blobs, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
         for contour in contours:
             (_, _), (w, h), a = cv2.minAreaRect(contour)
             long_side, short_side = max(w, h), min(w, h)

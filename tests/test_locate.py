@@ -337,6 +337,17 @@ def test_sideways_crop_is_read_at_the_two_sideways_turns_only(code, turn):
     assert len(engine.recognised) <= 2
 
 
+def test_text_lines_inside_a_printed_border_still_say_which_way_the_text_runs():
+    """A screenshot whose card prints a thin frame round its face: the frame encloses every text line, and
+    a few upright scraps outside it (a rounded corner's arc) must not outvote the lines inside."""
+    face = card_face()
+    cv2.rectangle(face, (6, 6), (FACE_W - 7, FACE_H - 7), (INK,) * 3, 2)
+    for y in (40, 300):
+        cv2.rectangle(face, (1, y), (3, y + 55), (INK,) * 3, -1)
+    [side] = locate_cards(loaded(face))
+    assert side.method == "whole_image" and side.turns == (0, 180)
+
+
 # --- two cards on one photo ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("sizes", [(800, 740), (740, 800)], ids=["larger-left", "larger-right"])
