@@ -341,11 +341,12 @@ def test_text_lines_inside_a_printed_border_still_say_which_way_the_text_runs():
     """A screenshot whose card prints a thin frame round its face: the frame encloses every text line, and
     a few upright scraps outside it (a rounded corner's arc) must not outvote the lines inside."""
     face = card_face()
-    cv2.rectangle(face, (6, 6), (FACE_W - 7, FACE_H - 7), (INK,) * 3, 2)
-    for y in (40, 300):
-        cv2.rectangle(face, (1, y), (3, y + 55), (INK,) * 3, -1)
-    [side] = locate_cards(loaded(face))
-    assert side.method == "whole_image" and side.turns == (0, 180)
+    cv2.rectangle(face, (40, 30), (FACE_W - 41, FACE_H - 31), (INK,) * 3, 2)
+    for y in (60, 300):
+        cv2.rectangle(face, (4, y), (6, y + 55), (INK,) * 3, -1)
+    frame = np.array([[0, 0], [FACE_W - 1, 0], [FACE_W - 1, FACE_H - 1], [0, FACE_H - 1]], np.float32)
+    _, skew, sideways = locate.straighten(face, locate.CardRegion(frame, "whole_image", 1.0))
+    assert not sideways and skew == 0.0
 
 
 # --- two cards on one photo ----------------------------------------------------------------------
