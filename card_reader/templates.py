@@ -313,11 +313,11 @@ def _keyword_score(keyword: str, lines: Sequence[_LineText]) -> float:
         if len(line.text) < len(wanted) - 1:
             continue
         match = fuzz.partial_ratio_alignment(wanted, line.text)
-        doubtful = match.score < 100 or _straddles(line.pieces, match.dest_start, match.dest_end)
-        if doubtful and len(wanted) < LONG_KEYWORD and _read_confidence(
-                line.line, line.pieces, match.dest_start, match.dest_end) < FUZZY_KEYWORD_CONFIDENCE:
-            continue  # noise that happens to be near a short name ("Ae TAS" for aetna on a dark, grainy back),
-            # or to spell one across its words ("ios cart" for oscar)
+        if len(wanted) < LONG_KEYWORD and (_straddles(line.pieces, match.dest_start, match.dest_end) or (
+                match.score < 100 and _read_confidence(line.line, line.pieces, match.dest_start, match.dest_end)
+                < FUZZY_KEYWORD_CONFIDENCE)):
+            continue  # two words that happen to spell a short name across them ("a los card" for oscar, its
+            # lost's t dropped), or noise near one ("Ae TAS" for aetna on a dark, grainy back)
         best = max(best, match.score)
     return best
 

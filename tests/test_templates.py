@@ -134,9 +134,11 @@ def test_a_payer_name_read_inexactly_counts_only_where_the_engine_was_sure_of_it
     assert load_templates().match([long_name]).payer_id == "uhc_student_resources"
 
 
-def test_a_payer_name_spelt_across_two_unsure_words_is_noise():
-    """"ios cart" (read at 0.02 and 0.28 on a Tricare card's blurred small print) holds "oscar" letter for
-    letter across its two words; read surely, or inside one word (the address hioscar.com), it names Oscar."""
+def test_a_payer_name_spelt_across_two_words_is_no_name():
+    """"ios cart" (a Tricare card's blurred small print) and "a los card" ("Report a lost card", the t
+    dropped) hold "oscar" letter for letter across two words, each with letters of its own outside the
+    name: read unsurely or surely, no payer's name. Split at its own letters ("Os car"), or inside one word
+    (the address hioscar.com), it names Oscar."""
     from card_reader.ocr import Block, Box, Line, Page, Word
 
     def page(*words: tuple[str, float]) -> Page:
@@ -144,7 +146,8 @@ def test_a_payer_name_spelt_across_two_unsure_words_is_noise():
         return Page(1280, 807, (Block((Line(placed),)),))
 
     assert load_templates().match([page(("a", 0.9), ("ios", 0.02), ("cart", 0.28), ("to", 0.44))]).payer_id == "unknown"
-    assert load_templates().match([page(("a", 0.9), ("ios", 0.9), ("cart", 0.9))]).payer_id == "oscar"
+    assert load_templates().match([page(("Report", 0.9), ("a", 0.9), ("los", 0.9), ("card", 0.9))]).payer_id == "unknown"
+    assert load_templates().match([page(("Os", 0.9), ("car", 0.9), ("Gold", 0.9))]).payer_id == "oscar"
     assert load_templates().match([page(("www.hioscar.com", 0.3))]).payer_id == "oscar"
 
 
