@@ -727,7 +727,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
 
 
-BRACKET_J = re.compile(r"(?<=[A-Za-z])[)\]](?=\s*[A-Za-z0-9])")  # a bracket between a letter and more of the value
+BRACKET_J = re.compile(r"(?<=[A-Za-z])[)\]](?=\s*[A-Za-z0-9]|\s*$)")  # a bracket after a letter, before more or at the end
 COLON_IN_DIGITS = re.compile(r"(?<=\d):\s*(?=\d)")
 
 

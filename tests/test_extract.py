@@ -977,6 +977,9 @@ def test_a_js_hook_read_as_a_bracket_is_the_j_not_a_lost_glyph():
     assert value(e, "member_id") == "TLJ538464081" and e.fields["member_id"].repaired == 1
     _, e = read("Anthem Blue Cross\nIdentification # TLK538464081)\nGroup No 87574ER4", payer="anthem")
     assert value(e, "member_id") == "TLK538464081" and e.fields["member_id"].repaired == 0
+    # the hook ending a prefix read alone in its column ("DW]" under "PREFIX")
+    _, e = read("Anthem Blue Cross and Blue Shield\nPREFIX   ID NUMBER   SFX\nDW]      910556470   01", payer="anthem")
+    assert value(e, "member_id") == "DWJ910556470"
 
 
 def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():
