@@ -368,7 +368,7 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
     """Words from ``start`` that belong to one value: close together, before the next label."""
     words: list[Word] = []
     for word in row.words[start:stop]:
-        if not words and (squash(word.text) in LABEL_TAILS or _label_end(word.text)):
+        if not words and _closes_label(word.text):
             continue  # a lone ':' or '#', the "No." of "GRP No." the label list did not spell out, or the end
             # of a label OCR garbled ("Member 10:" for "Member ID:")
         if words:
@@ -379,6 +379,11 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
         if _tokens(w.text for w in words) >= max_tokens:
             break
     return words
+
+
+def _closes_label(text: str) -> bool:
+    """A word that ends a label, never starts a value: a lone mark, a tail (``LABEL_TAILS``) or a colon."""
+    return squash(text) in LABEL_TAILS or _label_end(text)
 
 
 def _label_end(text: str) -> bool:
@@ -473,7 +478,7 @@ def _label_right(hit: _LabelHit, row: Line, value: Box) -> int:
     it ("Member  #  H87893587": the '#' the value stands near)."""
     right = hit.box.right
     for word in row.words[hit.end:]:
-        if word.box.x >= value.x or not (squash(word.text) in LABEL_TAILS or _label_end(word.text)):
+        if word.box.x >= value.x or not _closes_label(word.text):
             break
         right = word.box.right
     return right
@@ -820,8 +825,7 @@ def _prefix_of(prefix: Word, number: Word, template: PayerTemplate, spec: FieldS
     290960966"), or the capitals every value begins with (Oscar's "OSC"); as tall, a word space before it."""
     shaped = prefix.text == spec.fixed_prefix != "" or (
         bool(spec.compose) and template.fields[spec.compose[0]].regex.fullmatch(prefix.text) is not None)
-    return shaped and \
-        number.box.h / ROW_MATE_HEIGHT <= prefix.box.h <= number.box.h * ROW_MATE_HEIGHT and \
+    return shaped and _of_size(prefix.box.h, number.box.h) and \
         0 <= number.box.x - prefix.box.right <= PHRASE_GAP * number.box.h
 
 
@@ -867,10 +871,13 @@ class _TypeSize:
     def sets(self, word: Word) -> bool:
         """Whether the word is set in this type: of its height (``ROW_MATE_HEIGHT``), or, where a ghost of the
         line smeared the box taller, of its advance."""
-        def near(mine: float, theirs: float) -> bool:
-            return theirs / ROW_MATE_HEIGHT <= mine <= theirs * ROW_MATE_HEIGHT
-        return near(word.box.h, self.height) or \
-            (word.box.h > self.height and near(word.box.w / max(1, len(word.text)), self.advance))
+        return _of_size(word.box.h, self.height) or \
+            (word.box.h > self.height and _of_size(word.box.w / max(1, len(word.text)), self.advance))
+
+
+def _of_size(mine: float, theirs: float) -> bool:
+    """Whether two measures of type (heights, or advances) are of one type: within ``ROW_MATE_HEIGHT``."""
+    return theirs / ROW_MATE_HEIGHT <= mine <= theirs * ROW_MATE_HEIGHT
 
 
 def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideRead],
@@ -945,8 +952,14 @@ def _under_another_label(name: str, template: PayerTemplate, rows: list[Line], r
 def lost_label_of(text: str, template: PayerTemplate, name: str) -> bool:
     """Whether a misread word is what is left of ``name``'s label: nearer its labels than those of the
     card's other main number and of the numbers a client may take for it (an Rx group's for the group's)."""
-    rivals = [other for other, spec in template.fields.items() if name in spec.distractor_for]
-    return lost_label(text, template, (name, *(n for n in MAIN_NUMBERS if n != name), *rivals)) == name
+    return lost_label(text, template, (name, *number_rivals(template, name))) == name
+
+
+def number_rivals(template: PayerTemplate, name: str) -> tuple[str, ...]:
+    """The fields a main number's lost label is told from: the card's other main number, and the numbers
+    a client may take for it (``distractor_for``)."""
+    return (*(n for n in MAIN_NUMBERS if n != name),
+            *(other for other, spec in template.fields.items() if name in spec.distractor_for))
 
 
 def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS) -> Optional[str]:

@@ -18,7 +18,7 @@ from typing import Iterable, Mapping, Optional, Sequence
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import MAIN_NUMBERS, PLAINLY_READ, Candidate, Extraction, lost_label, lost_label_of
+from .extract import PLAINLY_READ, Candidate, Extraction, lost_label, number_rivals
 from .ocr import Line, Word
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
@@ -335,12 +335,13 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
     unlabelled = unlabelled and len(normalise_identifier(typed)) >= UNLABELLED_TYPED_LENGTH
     rivals = [name for name, other in template.fields.items() if field_name in other.distractor_for]
     others = [squash(label) for name in rivals for label in template.fields[name].labels]
-    numbers = (field_name, *(n for n in MAIN_NUMBERS if n != field_name), *rivals)
+    numbers = (field_name, *number_rivals(template, field_name))
 
     def after_own_label(before: Optional[Word]) -> bool:
-        if unlabelled:
-            return before is None or lost_label(before.text, template, numbers) in (None, field_name)
-        return before is not None and lost_label_of(before.text, template, field_name)
+        if before is None:
+            return unlabelled
+        lost = lost_label(before.text, template, numbers)
+        return lost == field_name or (unlabelled and lost is None)
 
     for line in card_lines:
         if any(label and label in squash(line.text) for label in others):
