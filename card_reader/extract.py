@@ -990,6 +990,8 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
             if any(h.row == r for h in hits):
                 continue
             for phrase in _phrases(row.words):
+                if _caption_before(phrase, spec):
+                    phrase = phrase[1:]
                 text = " ".join(w.text for w in phrase)
                 if spec.shape_regex.fullmatch(text):
                     out.append(Candidate(name, text, text, round(min(w.confidence for w in phrase)
@@ -1011,6 +1013,14 @@ def _shape_candidates(name: str, template: PayerTemplate, rows: list[Line], hits
                     out.append(found)
                     break
     return out
+
+
+def _caption_before(phrase: Sequence[Word], spec: FieldSpec) -> bool:
+    """Whether the phrase's first word is a caption set apart by its case ("UNIVERSITY Cedar Valley
+    College"): in capitals before words that are not, which are of the field's shape without it."""
+    first, rest = phrase[0].text, [w.text for w in phrase[1:]]
+    return (len(rest) >= 2 and first.isupper() and len(first) >= 3 and not all(w.isupper() for w in rest)
+            and bool(spec.shape_regex.fullmatch(" ".join(rest))))
 
 
 def _part_as_whole(name: str, template: PayerTemplate, part: Candidate) -> Optional[Candidate]:

@@ -90,8 +90,9 @@ def _in_context(value: str, i: int) -> bool:
 
 def normalise_name(text: str) -> str:
     """Case, accents and punctuation other than hyphens are not differences in a name; nor are spaces
-    around a hyphen (OCR reads ``SMITH-JONES`` as ``SMITH- JONES``)."""
-    text = strip_accents(text).casefold()
+    around a hyphen (OCR reads ``SMITH-JONES`` as ``SMITH- JONES``). A capital ending a word in small
+    letters is a middle initial the reading ran on (``LeticiaL`` of "Leticia L"): no name ends so."""
+    text = re.sub(r"(?<=[a-z])(?=[A-Z]\b)", " ", strip_accents(text)).casefold()
     text = re.sub(r"[^a-z\- ]+", "", text.replace("'", "").replace(".", " "))
     text = re.sub(r" *- *", "-", " ".join(text.split()))
     return text.strip("-")

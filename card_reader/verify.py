@@ -6,6 +6,7 @@ its message for staff. ``needs_review`` is true exactly when a warning or error 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import os
@@ -15,13 +16,14 @@ from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence
 
+from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
 from .extract import PLAINLY_READ, Candidate, Extraction, lost_label, number_rivals
 from .ocr import Line, Word
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
-from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
+from .templates import UNKNOWN_PAYER, FieldType, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
 from .text import (canonical_look_alikes, name_read_as, normalise_identifier, normalise_name, squash,
                    strip_accents)
 
@@ -59,6 +61,8 @@ POLICY: dict[str, Rule] = {
                                        "check it against the photo."),
     "group_number_unlike": Rule(W, "Group number typed as {typed} is not shaped like a {payer} group number, "
                                    "and the card shows none: check it against the photo."),
+    "group_number_not_printed": Rule(W, "Group number typed as {typed}, but the card shows none: {payer} "
+                                        "cards without one take XXXXXX. Check where the number came from."),
     "group_placeholder": Rule(I, "XXXXXX was typed as the portal asks; the card's group number is {read}: "
                                  "fill it in at the eligibility check."),
     "group_placeholder_unneeded": Rule(W, "XXXXXX was typed, but the card's group number {read} fits the "
@@ -138,7 +142,17 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
     if submission.group_number is not None:
         checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
-    checks.extend(_check_people(submission, fields, card_lines, flags, names_read_again, earlier_lines))
+    # a person's name as the card prints it, without the label before it ("Name", its colon lost) and
+    # what comes before that: the labels the template declares for people's names
+    labels = {word for spec in template.fields.values() if spec.type == FieldType.PERSON_NAME
+              for label in spec.labels for word in normalise_name(label).split()}
+
+    def without_labels(lines: Iterable[Line]) -> list[Line]:
+        return [_without_label(line, labels) for line in lines]
+
+    checks.extend(_check_people(submission, fields, without_labels(card_lines), flags,
+                                {name: without_labels(lines) for name, lines in names_read_again.items()},
+                                without_labels(earlier_lines)))
     if submission.date_of_birth is not None:
         checks.append(_check_date_of_birth(submission, fields, flags))
     checks.extend(_check_school(submission, fields, template, flags))
@@ -291,6 +305,10 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
                 flags.append(flag("group_number_unlike", field_name, typed=typed, payer=template.name))
                 return Check(field=field_name, typed=typed, status=CheckStatus.MISMATCH,
                              detail=f"not shaped like a {template.name} group number; the card shows none")
+            if not extraction.zones.get(field_name):
+                # the card shows no group (not even its label): the form's input is then XXXXXX, and a
+                # typed number came from somewhere else (the pharmacy group, another card)
+                flags.append(flag("group_number_not_printed", field_name, typed=typed, payer=template.name))
             return Check(field=field_name, typed=typed, status=CheckStatus.NOT_ON_CARD,
                          detail=f"{template.name} cards often do not print the group number")
         if not has_back and not extraction.zones.get(field_name):
@@ -468,6 +486,14 @@ class PrintedName:
                            " ".join(text for text, _ in pairs).upper())
 
 
+def _without_label(line: Line, labels: set[str]) -> Line:
+    """The line from after its last label word on (and what the line ran on into before it: "1D
+    500775300 Name 8A} ABERNATHY-COLE"), where a name of two words or more follows."""
+    words = line.words
+    after = [i + 1 for i, word in enumerate(words[:-2]) if normalise_name(word.text) in labels]
+    return Line(words[after[-1]:]) if after else line
+
+
 def _check_people(submission: ClientSubmission, fields: dict[str, Candidate], card_lines: Sequence[Line],
                   flags: list[Flag], read_again: Mapping[str, Sequence[Line]],
                   earlier_lines: Sequence[Line]) -> list[Check]:
@@ -552,7 +578,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
                                 detail=_read_unsurely(position.upper(), confidence)))
             continue
-        why = ": part of the hyphenated name is missing" if hyphen_part else ""
+        why = ": part of the hyphenated name is missing" if hyphen_part else (
+            f": {value} is a nickname for {position.upper()}" if _is_nickname(typed_norm, position) else "")
         if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
             flags.append(flag("name_typo", name, field_label=label, typed=value, read=position.upper()))
             checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.PROBABLE_TYPO,
@@ -640,12 +667,27 @@ def _name_line(typed_name: Optional[str], card_lines: Sequence[Line],
             return name
     if not surname or len(wanted) < 2:
         return None
-    # of the longer names with its first letter beside the family name, the one beginning most like it
     family_names = [name for line, name in names if _joined(surname) in _spans(name.words)
                     and (relatives or not _relatives_line(line))]
+    # beside the family name, a name the typed one is a known nickname of (PEGGY of MARGARET, BILL of
+    # WILLIAM: no letter in common to go by)
+    formal = [name for name in family_names for t in name.words if t != surname and _is_nickname(wanted, t)]
+    if formal:
+        return formal[0]
+    # of the longer names with its first letter, the one beginning most like it
     longer = [(len(os.path.commonprefix([t, wanted])), name) for name in family_names for t in name.words
               if t != surname and t[0] == wanted[0] and len(t) > len(wanted)]
     return max(longer, key=lambda found: found[0])[1] if longer else None
+
+
+@functools.cache
+def _nicknames() -> NickNamer:
+    return NickNamer()  # the curated table of English given names and their nicknames, read once
+
+
+def _is_nickname(typed: str, printed: str) -> bool:
+    """Whether ``typed`` is a known nickname or diminutive of the given name ``printed`` (both normalised)."""
+    return typed != printed and printed in _nicknames().canonicals_of(typed)
 
 
 def _relatives_line(line: Line) -> bool:

@@ -86,6 +86,18 @@ def test_unlabelled_school_name_is_its_own_phrase_not_the_whole_line():
     assert value(e, "member_id") == "987654321"
 
 
+def test_a_capitalised_caption_before_a_school_name_is_not_part_of_it():
+    def school(line: str) -> str:
+        _, e = read(f"UnitedHealthcare StudentResources\nSR ID# 987654321\n{line}", payer="uhc_student_resources")
+        return value(e, "school_name")
+
+    assert school("UNIVERSITY Cedar Valley College") == "Cedar Valley College"
+    # a name that begins with its school word, or is printed all in capitals, is whole
+    assert school("University of Northwood") == "University of Northwood"
+    assert school("UNIVERSITY OF NORTHWOOD") == "UNIVERSITY OF NORTHWOOD"
+    assert school("COLLEGE of the Ozarks") == "COLLEGE of the Ozarks"
+
+
 def test_aetna_portal_group_is_first_six_digits():
     match, e = read("aetna   Open Access Aetna Select\n"
                     "ID W213769935\n"

@@ -132,9 +132,15 @@ def test_aetna_portal_value_of_group_matches():
 
 
 def test_oscar_without_group_placeholder_and_typed_group_not_on_card():
-    assert status(run(OSCAR, "b", group_number="XXXXXX"), "group_number") == CheckStatus.PLACEHOLDER
+    placeholder = run(OSCAR, "b", group_number="XXXXXX")
+    assert status(placeholder, "group_number") == CheckStatus.PLACEHOLDER and not placeholder.needs_review
+    # a number typed where the card shows none came from elsewhere (the pharmacy group, another card)
     verdict = run(OSCAR, "b", group_number="123456")
-    assert status(verdict, "group_number") == CheckStatus.NOT_ON_CARD and not verdict.needs_review
+    assert status(verdict, "group_number") == CheckStatus.NOT_ON_CARD and verdict.needs_review
+    assert "group_number_not_printed" in codes(verdict)
+    # the label read but not its number: printed, and unread
+    unread = run(OSCAR + "\nGroup #", "b", group_number="123456")
+    assert "group_number_not_printed" not in codes(unread)
     unlike = run(OSCAR, "b", group_number="OSCARRX")  # the Rx group's: no Oscar group number's shape
     assert status(unlike, "group_number") == CheckStatus.MISMATCH and unlike.needs_review
 
@@ -423,6 +429,7 @@ RAISES = {
     "group_number_typo": (UHC, dict(group_number="98756")),
     "group_number_unreadable": ("UnitedHealthcare\nMember ID 912345678", dict(group_number="98765")),
     "group_number_unlike": (OSCAR, dict(group_number="OSCARRX")),
+    "group_number_not_printed": (OSCAR, dict(group_number="RX1954")),
     "group_placeholder": (UHC, dict(group_number="XXXXXX")),
     "group_placeholder_unneeded": (OXFORD, dict(group_number="XXXXXX")),
     "typed_distractor": (UHC, dict(member_id="911-87726-04")),
@@ -479,6 +486,42 @@ def test_a_dependents_short_first_name_is_found_in_the_list_and_caught():
     nickname = run(card, "b", first_name="Andres", last_name="Abernathy-Cole", is_policy_holder=False,
                    policy_holder={"first_name": "Em", "last_name": "Abernathy-Cole"})
     assert status(nickname, "policy_holder.first_name") == CheckStatus.MISMATCH and nickname.needs_review
+
+
+def test_a_dependents_nickname_with_no_letter_in_common_is_caught():
+    """Peggy for MARGARET, Bill for WILLIAM: the listed relative the nickname stands for is the one compared."""
+    card = ("Blue Shield of California\nSUBSCRIBER DANIEL MULLER\nID XEH320499606\nGROUP W63398\n"
+            "Dependents\nMARGARET MULLER 02\nWILLIAM MULLER 03")
+    holder = {"first_name": "Daniel", "last_name": "Müller"}
+    for nickname, formal in (("Peggy", "margaret"), ("Bill", "william")):
+        verdict = run(card, "b", first_name=nickname, last_name="Müller", is_policy_holder=False, policy_holder=holder)
+        check = next(c for c in verdict.checks if c.field == "first_name")
+        assert (check.status, check.read) == (CheckStatus.MISMATCH, formal) and verdict.needs_review
+        assert "nickname" in next(f.message for f in verdict.flags if f.code == "name_mismatch")
+    # a name that is nobody's nickname here is a relative the card does not list
+    unlisted = run(card, "b", first_name="Sofia", last_name="Müller", is_policy_holder=False, policy_holder=holder)
+    assert status(unlisted, "first_name") == CheckStatus.NOT_ON_CARD and not unlisted.needs_review
+
+
+def test_a_name_label_read_without_its_colon_is_no_first_name():
+    """RAJ read as an initial after "Name" (its colon lost), on a line that began with the member ID: the
+    label is not compared as the first name, and reading the line again can settle it."""
+    card = "Cigna Healthcare\nGRP 53688924\n1D 500775300 Name 8A} ABERNATHY-COLE"
+    verdict = run(card, "b", first_name="Raj", last_name="Abernathy-Cole")
+    assert status(verdict, "first_name") == CheckStatus.UNREADABLE and not verdict.needs_review
+    assert status(verdict, "last_name") == CheckStatus.MATCH
+    # a mistake after the label is still one
+    assert status(run(card.replace("8A}", "RAJ"), "b", first_name="Ravi", last_name="Abernathy-Cole"),
+                  "first_name") == CheckStatus.MISMATCH
+
+
+def test_a_middle_initial_run_on_to_a_first_name_is_no_typo():
+    card = "TRICARE\nSUBSCRIBER NAME Washington, LeticiaL\nMember ID 4290981494"
+    verdict = run(card, "b", first_name="Leticia", last_name="Washington")
+    assert status(verdict, "first_name") == CheckStatus.MATCH and not verdict.needs_review
+    # printed in capitals the initial cannot be told from the name: a typo then is still one
+    assert status(run(card.replace("LeticiaL", "LETICIAL"), "b", first_name="Leticia", last_name="Washington"),
+                  "first_name") == CheckStatus.PROBABLE_TYPO
 
 
 def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
