@@ -32,7 +32,7 @@ from .ocr import (Box, Line, OcrEngine, Page, UprightReading, Word, add_words, r
                   text_rows, typical_height, unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
-from .text import normalise_name
+from .text import normalise_identifier, normalise_name
 from .verify import LOW_CONFIDENCE, doubted_names, verify
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,9 @@ SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried i
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
+LOST_LABELS = 4  # at most this many lone values per side have the place of their label read again
+LABEL_REACH = 12  # ...that place: this many of the value's heights to its left
+LABEL_LINE_HEIGHT = 32  # pixels: the label's letters scaled to about this height
 PHOTO_WORD_CONFIDENCE = 0.6  # a word (three letters or more) the photo reads this surely replaces the ink's noise under it
 # a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
 NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
@@ -232,6 +235,14 @@ class CardReader:
                     extraction,
                     extract_fields(payer.template, [SidePage(s.side, page) for s, page in zip(sides, pages)])])
             sides = [replace(s, earlier=(*s.earlier, page)) for s, page in zip(sides, pages)]
+        unlabelled = [name for name in MAIN_NUMBERS if self._unlabelled(name, extraction, payer)]
+        if unlabelled:
+            with _timed(timings, "ocr_labels"):
+                sides = [self._labels_read_again(s, unlabelled, payer.template, extraction) for s in sides]
+            with _timed(timings, "extract"):
+                again = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+                extraction = combine_readings([extraction, again]) if any(
+                    name in again.fields for name in unlabelled) else extraction
         unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
         if unsure:
             with _timed(timings, "ocr_second_pass"):
@@ -361,6 +372,35 @@ class CardReader:
         best = max([best, *(attempt(length, best.degrees) for length in SHAKE_LENGTHS[1:])], key=lambda d: d.evidence)
         return self._read_side(side.side, replace(side.located, image=best.image), side.exif_rotation,
                                best.binary, best.contrast, replace(side.reading, page=best.page))
+
+    def _unlabelled(self, name: str, extraction: Extraction, payer: PayerMatch) -> bool:
+        """A member ID, or a group number the card should print, whose label was not read at all."""
+        return name not in extraction.zones and name not in extraction.fields and (
+            name == "member_id" or self._group_printed(payer.template, extraction))
+
+    def _labels_read_again(self, side: ReadSide, names: Sequence[str], template: PayerTemplate,
+                           extraction: Extraction) -> ReadSide:
+        """The side with the place of a lost label read again from the photo in grey: left of each word of
+        the shape of a number whose label was not read, and that no other field took. A thin grey label
+        beside a bold value ("Group:" beside "413008") comes out of our threshold hollowed into noise;
+        read alone, the engine's own threshold is set by the label, not by the value."""
+        taken = [c.box for c in extraction.fields.values() if c.side == side.side]
+        specs = [template.fields[name] for name in names if name in template.fields]
+        lone = [word for row in text_rows(side.page) for word in row.words
+                if not any(word.box.overlap(box) > 0.5 for box in taken)
+                and any(spec.regex.fullmatch(normalise_identifier(word.text, spec.keep)) for spec in specs)]
+        if not lone:
+            return side
+        photo, page = _photo_grey(side), side.page
+        for word in lone[:LOST_LABELS]:
+            height = word.box.h
+            left = max(0, word.box.x - LABEL_REACH * height)
+            box = Box(left, word.box.y - height // 3, word.box.x - left - 2, height + 2 * (height // 3))
+            words = reread_region(self.engine, photo, box, line_height=LABEL_LINE_HEIGHT)
+            if _mean_confidence(words) >= MIN_RECOVERED_CONFIDENCE:
+                page = replace_words(page, box, words)
+        return side if page is side.page else replace(side, reading=replace(side.reading, page=page),
+                                                      earlier=(*side.earlier, side.page))
 
     def _needs_full_pages(self, extraction: Extraction, payer: PayerMatch) -> bool:
         """A member ID (or a group number the card prints) whose label was not even read, or a card neither

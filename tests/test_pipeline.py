@@ -457,3 +457,38 @@ def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monke
     assert "ocr_doubtful" in result.timings_ms and "PANEL" in result.fields["member_name"].value
     assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
 
+
+
+def test_a_label_our_threshold_hollowed_is_read_again_from_the_photo(tmp_path, monkeypatch):
+    """"Group:" in thin grey type beside a bold "61807" came out of our threshold as noise ("i"): the
+    place left of a lone number of the group's shape is read again alone, from the photo, and the label
+    read there makes the number the group's. What is read there decides: a pharmacy label keeps it not."""
+    from dataclasses import replace
+
+    from card_reader import pipeline
+    from card_reader.ocr import Word
+
+    from card_reader.ocr import Block, Line
+
+    page = page_from_text("Oxford\nUnitedHealthcare Oxford\nMember ID 520964889\ni 61807")
+    page = replace(page, blocks=tuple(Block(tuple(Line(tuple(replace(w, confidence=0.19) if w.text == "i" else w
+                                                             for w in line.words)) for line in block.lines))
+                                      for block in page.blocks))
+    value = next(w for w in page.words() if w.text == "61807")
+
+    photos = []
+    photo_grey = pipeline._photo_grey
+    monkeypatch.setattr(pipeline, "_photo_grey", lambda side: photos.append(photo_grey(side)) or photos[-1])
+
+    def read_with(label):
+        def reread(engine, image, box, **_):  # the photo reads the label where it alone is read
+            if any(image is p for p in photos) and box.right < value.box.x and box.y <= value.box.y <= box.bottom:
+                return [Word(label, replace(box, x=max(box.x, value.box.x - 90), w=80), 0.7)]
+            return [w for w in page.words() if box.overlap(w.box) > 0.5]
+
+        monkeypatch.setattr(pipeline, "reread_region", reread)
+        return CardReader(engine=FakeEngine([page])).read(card_photo(tmp_path / "f.png"))
+
+    result = read_with("Group:")
+    assert result.fields["group_number"].value == "61807" and "ocr_labels" in result.timings_ms
+    assert "group_number" not in read_with("RxGrp:").fields
