@@ -406,11 +406,8 @@ class CardReader:
         """A member ID (or a group number the card prints) whose label was not even read, or a card neither
         named nor read surely: the layout itself was missed. A payer not named is no reason alone: most
         payers have no template, and a logo read as noise was read again already (the doubtful lines)."""
-        def unlabelled(name: str) -> bool:
-            return name not in extraction.fields and name not in extraction.zones
         member = extraction.fields.get("member_id")
-        return unlabelled("member_id") or (
-            unlabelled("group_number") and self._group_printed(payer.template, extraction)) or (
+        return any(self._unlabelled(name, extraction, payer) for name in MAIN_NUMBERS) or (
             payer.payer_id == UNKNOWN_PAYER and (member is None or member.confidence < SURE_CONFIDENCE))
 
     def _reread(self, sides: list[ReadSide], zones: list[Zone], template: PayerTemplate) -> list[Extraction]:

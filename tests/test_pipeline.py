@@ -458,7 +458,6 @@ def test_a_name_an_earlier_reading_printed_as_typed_still_counts(tmp_path, monke
     assert {c.field: c.status.value for c in result.checks} == {"first_name": "match", "last_name": "match"}
 
 
-
 def test_a_label_our_threshold_hollowed_is_read_again_from_the_photo(tmp_path, monkeypatch):
     """"Group:" in thin grey type beside a bold "61807" came out of our threshold as noise ("i"): the
     place left of a lone number of the group's shape is read again alone, from the photo, and the label
@@ -466,9 +465,7 @@ def test_a_label_our_threshold_hollowed_is_read_again_from_the_photo(tmp_path, m
     from dataclasses import replace
 
     from card_reader import pipeline
-    from card_reader.ocr import Word
-
-    from card_reader.ocr import Block, Line
+    from card_reader.ocr import Block, Line, Word
 
     page = page_from_text("Oxford\nUnitedHealthcare Oxford\nMember ID 520964889\ni 61807")
     page = replace(page, blocks=tuple(Block(tuple(Line(tuple(replace(w, confidence=0.19) if w.text == "i" else w

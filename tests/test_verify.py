@@ -504,8 +504,8 @@ def test_a_dependents_nickname_with_no_letter_in_common_is_caught():
 
 
 def test_a_name_label_read_without_its_colon_is_no_first_name():
-    """RAJ read as an initial after "Name" (its colon lost), on a line that began with the member ID: the
-    label is not compared as the first name, and reading the line again can settle it."""
+    """RAJ read as noise after "Name" (its colon lost), on a line that began with the member ID: the label
+    is not compared as the first name."""
     card = "Cigna Healthcare\nGRP 53688924\n1D 500775300 Name 8A} ABERNATHY-COLE"
     verdict = run(card, "b", first_name="Raj", last_name="Abernathy-Cole")
     assert status(verdict, "first_name") == CheckStatus.UNREADABLE and not verdict.needs_review
