@@ -732,6 +732,7 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
     return (value, raw, 0) if value and spec.regex.fullmatch(value) else None
 
 
+DISTINCT_PREFIX = 3  # letters: a fixed prefix this long (Oscar's OSC) is no glyph a speck makes
 BRACKET_J = re.compile(r"(?<=[A-Za-z])[)\]](?=\s*[A-Za-z0-9]|\s*$)")  # a bracket after a letter, before more or at the end
 COLON_IN_DIGITS = re.compile(r"(?<=\d):\s*(?=\d)")
 
@@ -761,6 +762,16 @@ def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Opti
         if glued and glued.start() > 0:
             for repaired, changes in repairs(value[:glued.start()], spec.regex):
                 return repaired, changes + 1
+    return _after_stray(value, spec, spec.regex)
+
+
+def _after_stray(value: str, spec: FieldSpec, shape: "re.Pattern[str]") -> Optional[tuple[str, int]]:
+    """The value from its distinctive prefix on, where a speck or a glyph of the label was read glued
+    before it ("0OSC55690793"), each character left out counted as a repair."""
+    start = value.find(spec.fixed_prefix) if len(spec.fixed_prefix) >= DISTINCT_PREFIX else -1
+    if 0 < start <= 2:
+        for repaired, changes in repairs(value[start:], shape, max_changes=2):
+            return repaired, changes + start
     return None
 
 
@@ -1076,11 +1087,14 @@ def _shaped(name: str, spec: FieldSpec, words: list[Word], side: str) -> Optiona
     if not _solid(text, spec.keep):
         return None
     value = normalise_identifier(text, spec.keep)
-    for repaired, changes in (repairs(value, spec.shape_regex, max_changes=2) if value else ()):
-        confidence = min(w.confidence for w in words) * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes
-        return Candidate(name, repaired, " ".join(w.text for w in words), round(confidence, 3), side,
-                         Box.enclosing([w.box for w in words]), None, "shape", changes, PLACEMENT_FACTOR["shape"])
-    return None
+    found = (next(repairs(value, spec.shape_regex, max_changes=2), None)
+             or _after_stray(value, spec, spec.shape_regex)) if value else None
+    if found is None:
+        return None
+    repaired, changes = found
+    confidence = min(w.confidence for w in words) * PLACEMENT_FACTOR["shape"] * REPAIR_FACTOR ** changes
+    return Candidate(name, repaired, " ".join(w.text for w in words), round(confidence, 3), side,
+                     Box.enclosing([w.box for w in words]), None, "shape", changes, PLACEMENT_FACTOR["shape"])
 
 
 def _joined_at_keep(row: Line, start: int, spec: FieldSpec) -> list[Word]:

@@ -98,6 +98,17 @@ def test_a_capitalised_caption_before_a_school_name_is_not_part_of_it():
     assert school("COLLEGE of the Ozarks") == "COLLEGE of the Ozarks"
 
 
+def test_a_speck_glued_before_a_distinctive_prefix_is_left_out():
+    """"0OSC55690793": a speck beside the accent above, read as a glyph glued to Oscar's ID; the value
+    starts at the OSC every Oscar ID begins with, trusted the less. Three characters are no speck."""
+    for text in ("oscar\nID: 0OSC55690793", "oscar\nJOSE BIANCHI\n0OSC55690793"):
+        _, e = read(text, payer="oscar")
+        assert value(e, "member_id") == "OSC55690793"
+        assert e.fields["member_id"].confidence < read(text.replace("0OSC", "OSC"), payer="oscar")[1].fields[
+            "member_id"].confidence
+    assert "member_id" not in read("oscar\nID: 123OSC55690793", payer="oscar")[1].fields
+
+
 def test_aetna_portal_group_is_first_six_digits():
     match, e = read("aetna   Open Access Aetna Select\n"
                     "ID W213769935\n"
