@@ -238,11 +238,13 @@ class CardReader:
         unlabelled = [name for name in MAIN_NUMBERS if self._unlabelled(name, extraction, payer)]
         if unlabelled:
             with _timed(timings, "ocr_labels"):
-                sides = [self._labels_read_again(s, unlabelled, payer.template, extraction) for s in sides]
-            with _timed(timings, "extract"):
-                again = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
-                extraction = combine_readings([extraction, again]) if any(
-                    name in again.fields for name in unlabelled) else extraction
+                relabelled = [self._labels_read_again(s, unlabelled, payer.template, extraction) for s in sides]
+            if any(again is not side for again, side in zip(relabelled, sides)):  # a place was read again
+                sides = relabelled
+                with _timed(timings, "extract"):
+                    again = extract_fields(payer.template, [SidePage(s.side, s.page) for s in sides])
+                    extraction = combine_readings([extraction, again]) if any(
+                        name in again.fields for name in unlabelled) else extraction
         unsure = _unsure_zones(extraction, payer.template, [SidePage(s.side, s.page) for s in sides])
         if unsure:
             with _timed(timings, "ocr_second_pass"):
