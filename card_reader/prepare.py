@@ -21,6 +21,9 @@ import numpy as np
 MIN_TEXT_CONTRAST = 18  # grey levels; below this a difference is paper texture or sensor noise
 STROKE_WIDTH_SHARE = 28  # structuring element: the card's width over this, wider than the boldest stroke
 FRAME_FILL = 0.12  # a component this empty inside its bounding box, and large, is a box frame
+FRAME_BAND_SHARE = 8  # a frame's band along its box's sides: the box's smaller side over this
+FRAME_BAND_INK = 0.7  # a thickened frame: this share of its ink, at least, in that band ...
+FRAME_SIDE_RUN = 0.6  # ... running along this share of three sides, at least (corners rounded)
 
 
 def prepare_for_ocr(image: np.ndarray, contrast: np.ndarray | None = None) -> np.ndarray:
@@ -86,15 +89,43 @@ def dark_bands(grey: np.ndarray, min_height_share: float = 0.04, darker_by: int 
 
 
 def box_frames(mask: np.ndarray) -> np.ndarray:
-    """Box frames and separators: connected components much larger than a glyph yet mostly empty."""
+    """Box frames and separators: connected components much larger than a glyph yet hollow.
+
+    A thin frame is mostly empty inside its bounding box (``FRAME_FILL``). Blur thickens a small box's
+    frame past that share, and a value touching the frame joins it: such a component is still a frame
+    when nearly all its ink lies in a band along its box's sides and runs along three of them or four
+    (``_frame_band``); then only that band is taken, and the value touching it stays."""
     height, width = mask.shape
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     x, y, w, h, area = (stats[:, i] for i in range(5))
-    frame = ((w >= width / 12) | (h >= height / 8)) & (area < FRAME_FILL * w * h)
-    frame[0] = False  # the background
-    if not frame.any():  # most cards: no frame, and no need to paint the whole label image
-        return np.zeros_like(mask)
-    return (frame[labels] * 255).astype(np.uint8)
+    large = (w >= width / 12) | (h >= height / 8)
+    large[0] = False  # the background
+    frames = np.zeros_like(mask)
+    for index in np.flatnonzero(large):
+        left, top, right, bottom = x[index], y[index], x[index] + w[index], y[index] + h[index]
+        ink = labels[top:bottom, left:right] == index
+        if area[index] < FRAME_FILL * w[index] * h[index]:
+            frames[top:bottom, left:right][ink] = 255
+        elif (band := _frame_band(ink)) is not None:
+            frames[top:bottom, left:right][ink & band] = 255
+    return frames
+
+
+def _frame_band(ink: np.ndarray) -> np.ndarray | None:
+    """The band along the sides of a component's box where its frame lies, or None when it is no frame:
+    at least ``FRAME_BAND_INK`` of its ink in the band, and ink along most of three sides of it at least
+    (glare may break a frame at a corner, leaving its side apart)."""
+    rows, cols = ink.shape
+    reach = max(3, min(rows, cols) // FRAME_BAND_SHARE)
+    if min(rows, cols) < 4 * reach:
+        return None  # a bar, a line or a word: no inside to frame
+    band = np.ones_like(ink)
+    band[reach:-reach, reach:-reach] = False
+    if (ink & band).sum() < FRAME_BAND_INK * ink.sum():
+        return None
+    sides = (ink[:reach].any(axis=0), ink[-reach:].any(axis=0),
+             ink[:, :reach].any(axis=1), ink[:, -reach:].any(axis=1))
+    return band if sum(side.mean() >= FRAME_SIDE_RUN for side in sides) >= 3 else None
 
 
 def thin_rules(mask: np.ndarray) -> np.ndarray:

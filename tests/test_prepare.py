@@ -74,6 +74,38 @@ def test_box_frame_around_a_value_is_removed():
     assert ink_share(binary, 140, 340, 600, 385) > 0.1  # the value stays
 
 
+def test_a_small_box_whose_frame_blur_thickened_is_removed_and_the_value_touching_it_stays():
+    """A 100-pixel box framed in a 6-pixel stroke (a thin frame under motion blur) fills 15% of its box:
+    still a frame, and the value's first digit, touching the frame, is not taken with it."""
+    image = card()
+    cv2.rectangle(image, (850, 255), (1235, 350), (40, 40, 40), 6)
+    write(image, "2021-484-7", 850, 325, 40)
+    binary = prepare_for_ocr(image)
+    assert ink_share(binary, 1226, 270, 1240, 340) < 0.05  # the frame's right side is gone
+    assert ink_share(binary, 845, 240, 1240, 262) < 0.05  # and its top
+    assert ink_share(binary, 862, 290, 890, 326) > 0.1  # the 2 touching it stays
+    assert ink_share(binary, 900, 290, 1100, 326) > 0.1
+
+
+def test_a_thickened_frame_glare_broke_at_a_corner_is_removed_too():
+    """Glare took the frame's top left corner: its left side stands apart, the rest (three sides) is
+    still a frame."""
+    image = card()
+    for start, end in (((560, 265), (834, 265)), ((834, 265), (834, 385)), ((834, 385), (447, 385))):
+        cv2.line(image, start, end, (40, 40, 40), 8)
+    write(image, "2021-754-5", 470, 340, 40)
+    binary = prepare_for_ocr(image)
+    assert ink_share(binary, 826, 280, 842, 370) < 0.05  # the right side is gone
+    assert ink_share(binary, 480, 300, 700, 342) > 0.1  # the value stays
+
+
+def test_a_bold_word_is_no_frame():
+    image = card()
+    write(image, "UnitedHealthcare", 60, 120, 40, scale=2.4, thickness=8)
+    binary = prepare_for_ocr(image)
+    assert ink_share(binary, 60, 70, 700, 125) > 0.15
+
+
 @pytest.mark.parametrize("degrees", [0, 45, 90, 150])
 def test_motion_kernel_is_a_line_in_its_direction(degrees):
     kernel = motion_kernel(9, degrees)
