@@ -49,6 +49,7 @@ ROW_MATE_HEIGHT = 1.5  # a number this much taller or shorter than the other mai
 COLUMN_REACH = 4.0  # in the other main number's heights: a value stacked in its column stands this near it
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
+NAME_TYPES = (FieldType.PERSON_NAME, FieldType.PERSON_LIST)  # fields that hold people, never a number
 NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
 
@@ -842,22 +843,40 @@ def _prefix_of(prefix: Word, number: Word, template: PayerTemplate, spec: FieldS
 
 def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits: list[_LabelHit],
                       side: str, taken: list[Box]) -> list[Candidate]:
-    """The value beside what is left of the field's own label ("Srouo 78845105" for the group number),
-    where every word of it was read plainly, trusted as little as a label so misread is (``LOST_LABEL_TRUST``)."""
+    """The value beside what is left of the field's own label ("Srouo 78845105" for the group number; past
+    a mark its last word left, "wemser © 24774161"), or, where the field's values stand under their labels,
+    under it ("GROLG" over 737281), where every word of it was read plainly, trusted as little as a label
+    so misread is (``LOST_LABEL_TRUST``)."""
     spec = template.fields[name]
     owned = _owned(name, template, rows, hits, taken)
+    identifier = spec.type in (FieldType.IDENTIFIER, FieldType.CODE)
     out = []
+
+    def plain(r: int, words: Sequence[Word]) -> bool:
+        return bool(words) and all(w.confidence >= PLAINLY_READ and
+                                   (r, next(k for k, v in enumerate(rows[r].words) if v is w)) not in owned
+                                   for w in words)
+
     for r, row in enumerate(rows):
-        for i, word in enumerate(row.words[:-1]):
-            # the cheap tests first: a label of letters, a value holding digits
+        for i, word in enumerate(row.words):
+            # the cheap tests first: a label of letters, then what is left of the field's own
             if (r, i) in owned or any(ch.isdigit() for ch in word.text) or \
-                    not any(ch.isdigit() for ch in row.words[i + 1].text) or \
                     not lost_label_of(word.text, template, name):
                 continue
-            words = _value_words_after(row, i + 1, len(row.words), spec.max_tokens)
-            if words and all((r, i + 1 + k) not in owned and w.confidence >= PLAINLY_READ
-                             for k, w in enumerate(words)):
-                out += _read_words(name, spec, words, side, "beside", LOST_LABEL_TRUST, word.text)
+            start = i + 1 + (i + 2 < len(row.words) and _closes_label(row.words[i + 1].text))
+            beside = _value_words_after(row, start, len(row.words), spec.max_tokens) \
+                if start < len(row.words) and any(ch.isdigit() for ch in row.words[start].text) else []
+            if plain(r, beside):
+                out += _read_words(name, spec, beside, side, "beside", LOST_LABEL_TRUST, word.text)
+            elif Placement.BELOW in spec.placement and not beside:
+                hit = _LabelHit(name, word.text, r, i, i + 1, LOST_LABEL_TRUST, word.box)
+                below = next(iter(_rows_below(hit, rows)), None)
+                words = [] if below is None else _column_words(hit, rows[below], hits, below, spec.max_tokens,
+                                                               identifier=identifier)
+                # under it, not a line beside it that a reading of its top half ("ORR 7°70 GRAD") set apart
+                if plain(below, words) and any(ch.isdigit() for w in words for ch in w.text) and \
+                        min(w.box.y for w in words) >= word.box.bottom - 0.2 * word.box.h:
+                    out += _read_words(name, spec, words, side, "below", LOST_LABEL_TRUST, word.text)
     return out
 
 
@@ -950,12 +969,14 @@ def _under_another_label(name: str, template: PayerTemplate, rows: list[Line], r
     def nearness(text: str, fields: Iterable[str]) -> float:
         return max((fuzz.ratio(text, label) for field in fields for label in index.squashed(field)), default=0.0)
 
-    others = [other for other, spec in template.fields.items() if other != name and spec.labels]
+    others = [other for other, spec in template.fields.items() if other != name and spec.labels
+              and spec.type not in NAME_TYPES]  # a number under "Name" ("ake" of a smudged "Group") is no name
     for above in reversed(rows[max(0, row - 2):row]):
         over = [squash(w.text) for w in above.words if min(w.box.right, word.box.right) > max(w.box.x, word.box.x)
                 and word.box.y - w.box.bottom < 2 * word.box.h]
         if over:
-            nearest = [(nearness(text, others), nearness(text, [name])) for text in over if len(text) >= 3]
+            nearest = [(nearness(text, others), nearness(text, [name])) for text in over
+                       if len(text) >= 3 and text not in LABEL_TAIL_WORDS]  # "Number" ends anyone's label
             return any(theirs >= LOST_LABEL_SCORE and theirs - own >= LOST_LABEL_MARGIN for theirs, own in nearest)
     return False
 

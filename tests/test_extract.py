@@ -656,8 +656,11 @@ def test_a_group_split_at_its_dashes_is_found_by_its_shape_when_its_label_was_lo
     """"GROUP" read as "GREY": Aetna's 866081-030-00001 shape, read as two words split at a dash, is the group."""
     _, e = read("aetna\nMember ID\nW123456789\nGREY\n660447 -427-44219", payer="aetna")
     assert value(e, "group_number") == "660447-427-44219"
+    _, e = read("aetna\nMember ID\nW123456789\nTERNELIE\n660447 427 44219", payer="aetna")
+    assert value(e, "group_number") is None  # by its shape, three numbers apart are not one dashed value
+    # under what is left of its label they are its value, as under "Group", at a lost label's trust
     _, e = read("aetna\nMember ID\nW123456789\nGREY\n660447 427 44219", payer="aetna")
-    assert value(e, "group_number") is None  # three numbers apart are not one dashed value
+    assert value(e, "group_number") == "66044742744219" and e.fields["group_number"].confidence < LOW_CONFIDENCE
     _, e = read("UMR\nMember ID 123456789\ngeours 76-443 144", payer="umr")
     assert value(e, "group_number") == "76-443144"  # a blurred digit read as a space, past the dash
 
@@ -788,6 +791,33 @@ def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_con
     assert value(e, "group_number") is None
 
 
+def test_the_number_past_a_mark_left_of_a_misread_label_is_read_too():
+    """"MEMBER ID 24774161" read "wemser © 24774161": the ID's "ID" a mark between what is left of the
+    label and the number. The number is the member ID, at a lost label's trust."""
+    _, e = read("wellcare\nMedicare Advantage HMO\nwemser © 24774161\nS1967 884 MEDICARE R", payer="unknown")
+    assert value(e, "member_id") == "24774161" and e.fields["member_id"].confidence < LOW_CONFIDENCE
+
+
+def test_the_number_under_what_is_left_of_its_label_is_read_too_where_values_stand_under_labels():
+    """"GROUP" read "GROLG" over 737281 on a card whose values stand under their labels: the number
+    under it is the group number, at a lost label's trust; read unplainly, it is not taken."""
+    card = "oscar\nID          NETWORK\nOSC56228619 Metro\nGROLG\n737281    01/01/2026"
+    _, e = read(card, payer="oscar")
+    assert value(e, "group_number") == "737281" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    unplain = extract_fields(TEMPLATES.get("oscar"), [SidePage("front", page_from_text(card, confidence=0.6))])
+    assert value(unplain, "group_number") is None
+
+
+def test_a_line_read_again_from_its_top_half_is_no_label_over_the_line():
+    """A phone number's top half read again as a line of its own ("ORR 7°70 GRAD" over "855 779 9553"):
+    "GRAD" is near "GRP", but the number it overlies is beside it, not under it: no group number."""
+    e = read_placed("unknown", ("Kaiser", (51, 40, 162, 37)), ("Permanente", (247, 43, 273, 34)),
+                    ("Provider", (642, 123, 118, 25)), ("Line", (771, 123, 58, 25)), ("855", (846, 122, 54, 25)),
+                    ("779", (912, 122, 56, 25)), ("9553", (979, 122, 73, 25)),
+                    ("ORR", (849, 122, 51, 14)), ("7°70", (912, 122, 56, 14)), ("GRAD", (979, 122, 72, 14)))
+    assert value(e, "group_number") is None
+
+
 def test_a_labels_last_word_read_as_another_fields_label_still_labels_its_value():
     """"GROUP ID" read as "GROUP JP 1D": the "1D" is the member ID's label "ID" to the label matcher, but
     it ends one of the group's own labels, and the number after it is the group's."""
@@ -865,6 +895,10 @@ def test_the_number_beside_the_main_number_under_a_lost_header_row_is_read_too_u
     # under what is left of another field's header ("SIN": the Rx BIN's) it is that field's value
     _, e = read("oscar\nMEMBER 1D          SIN\nOSC64374664        600428", payer="oscar")
     assert value(e, "member_id") == "OSC64374664" and value(e, "group_number") is None
+    # what is left of the group's own header, "Group Number:" smudged to "ake Number:", is no one else's:
+    # "Number" ends the member ID's labels as well, and "ake" is nearest "Name", which labels no number
+    _, e = read("UnitedHealthcare\nID                  ake Number:\n681405439           913800", payer="uhc")
+    assert value(e, "member_id") == "681405439" and value(e, "group_number") == "913800"
     # the end of a phrase ("H8559 927", a Medicare plan's number) is no cell of its own
     _, e = read("wellcare\nID NUMBER 78529385   H8559 927   MEDICARE R", payer="unknown")
     assert value(e, "member_id") == "78529385" and value(e, "group_number") is None
