@@ -44,6 +44,7 @@ SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried i
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
+NUMBER_COVER = 0.8  # a doubtful number read again must span this share of its first reading's width
 LOST_LABELS = 4  # at most this many lone values per side have the place of their label read again
 LABEL_REACH = 12  # ...that place: this many of the value's heights to its left
 LABEL_LINE_HEIGHT = 32  # pixels: the label's letters scaled to about this height
@@ -287,7 +288,13 @@ class CardReader:
         only its sure words replace the ink's (the logo read "Oxford" sure among a shadow's noise)."""
         page = photo_page = side.page
         photo: Optional[np.ndarray] = None
-        for box in _doubtful_lines(page):
+        lines = _doubtful_lines(page)
+        for number in _doubtful_numbers(page, lines):
+            box = number.box.padded(max(2, number.box.h // 4))
+            words = reread_region(self.engine, side.ink, box)
+            if _whole_number_read(number, words):
+                page = replace_words(page, box, words)
+        for box in lines:
             words, sure = reread_region(self.engine, side.ink, box), []
             if _mean_confidence(words) < LOW_CONFIDENCE:
                 photo = _photo_grey(side) if photo is None else photo
@@ -549,6 +556,22 @@ def _doubtful_lines(page: Page) -> list[Box]:
         if (letters >= 3 or (letters == 2 and row.box.h >= large)) and confidence < DOUBTFUL_LINE_CONFIDENCE:
             doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
     return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
+
+
+def _doubtful_numbers(page: Page, lines: Sequence[Box]) -> list[Word]:
+    """The words of four digits or more read with little confidence outside ``lines``, least sure first:
+    a number on a line read well otherwise ("681405439" sure, "913800" beside it at none under a label's
+    smudge) is not among the least sure lines, which noise takes, yet may be a main number."""
+    doubtful = [word for word in page.words()
+                if sum(ch.isdigit() for ch in word.text) >= 4 and word.confidence < DOUBTFUL_LINE_CONFIDENCE
+                and not any(line.overlap(word.box) > 0.5 for line in lines)]
+    return sorted(doubtful, key=lambda word: word.confidence)[:DOUBTFUL_LINES]
+
+
+def _whole_number_read(number: Word, words: Sequence[Word]) -> bool:
+    """Whether a doubtful number's new reading spans the word as first read: one spanning less lost part
+    of it ("79605" of "4279605", glare taking the "42"), and, surer, would outvote the whole number later."""
+    return bool(words) and Box.enclosing([w.box for w in words]).w >= NUMBER_COVER * number.box.w
 
 
 def _unread_logo(page: Page) -> bool:

@@ -260,6 +260,35 @@ def test_a_logo_read_as_two_letters_of_noise_is_read_again():
     assert len(doubtful) == 1 and doubtful[0].y < 20 < doubtful[0].bottom
 
 
+def test_a_number_read_unsurely_on_a_line_read_well_is_read_again_though_noise_fills_the_doubtful_lines():
+    """"913800" at no confidence beside "681405439" read surely: the line's mean is above the noise that
+    takes the three least sure lines, so the number is read again alone; a sure number, a word of
+    letters and a number on a line already read again are not."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+    from card_reader.pipeline import _doubtful_lines, _doubtful_numbers
+
+    def row(y, *words):
+        return Block((Line(tuple(Word(text, Box(x, y, 20 * len(text), 40), c) for text, x, c in words)),))
+
+    noise = [row(600 + 50 * i, ("eee", 40, 0.0), ("ae", 200, 0.1)) for i in range(3)]
+    page = Page(1280, 807, (row(300, ("681405439", 60, 0.97), ("913800", 620, 0.0)),
+                            row(400, ("Plan", 60, 0.2), ("Options", 200, 0.9), ("PPO", 400, 0.9)), *noise,
+                            row(750, ("4417", 40, 0.0), ("eee", 200, 0.0))))
+    assert [word.text for word in _doubtful_numbers(page, _doubtful_lines(page))] == ["913800"]
+
+
+def test_a_doubtful_number_read_again_shorter_than_it_was_read_keeps_its_first_reading():
+    """"4279605" first read as "79605" at 0.36 in a box spanning all seven digits; read again alone, glare
+    takes the "42" and "79605" comes back sure in a box 60% as wide: that reading lost part of the number."""
+    from card_reader.ocr import Box, Word
+    from card_reader.pipeline import _whole_number_read
+
+    first = Word("79605", Box(611, 349, 248, 64), 0.36)
+    assert not _whole_number_read(first, [Word("79605", Box(708, 349, 153, 38), 0.97)])
+    assert _whole_number_read(first, [Word("42", Box(611, 349, 80, 38), 0.6), Word("79605", Box(708, 349, 153, 38), 0.97)])
+    assert not _whole_number_read(first, [])
+
+
 def test_the_first_and_the_deblurred_reading_vote_field_by_field(tmp_path):
     """The photo as it is reads the member ID and not the group number; deblurred, the group number and
     not the member ID: the card keeps both."""
