@@ -61,6 +61,7 @@ PATTERN_COLOUR_DISTANCE = 30.0  # Lab units between a table's colours that make 
 TABLE_COLOUR_SHARE = 0.15  # of the border's pixels: a colour this common there is one of the table's
 BORDER_MARGIN = 3  # search pixels: an edge this close to the picture's border is the frame, not evidence
 TABLE_STRIP_SHARE = 0.4  # a table's stripe or a shadow left out of an outline is at most this share of it
+NEST_SLACK = 0.015  # of the long side: a detail's outline this far past the card's along a shared edge is inside it
 TABLE_INSIDE_SHARE = 0.9  # of an outline's inside in the table's colours: table, unless no side steps sharply
 NEIGHBOUR_STEP = 45.0  # Lab units between just inside a side and just outside it: another object's edge
 LOST_BAND_ASPECT = 1.1  # an outline this much longer than ID-1 for its height (perspective undone) may lack a band
@@ -956,7 +957,9 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
     rivals = [q for q in quads if q is not best and q.score >= 0.6 * best.score]
     current = best
     for other in sorted(rivals, key=lambda q: -q.area):
-        if other.area >= 1.05 * current.area and _nested(other, current) and \
+        # found along the same edge, the two outlines' corners stand a few pixels apart: the card's may lie
+        # inside the detail's there (``NEST_SLACK``); a detail taken for the card is worse than a stripe
+        if other.area >= 1.05 * current.area and _nested(other, current, NEST_SLACK * _long_side(other.corners)) and \
                 not _strip_is_table(other.corners, current.corners, flat_lab):
             current = other
             break
@@ -972,8 +975,8 @@ def _card_among_nested(best: Quad, quads: list[Quad], flat_lab: np.ndarray) -> Q
     return current
 
 
-def _nested(outer: Quad, inner: Quad) -> bool:
-    return _contains(outer.corners, inner.corners) and _shares_side(inner.corners, outer.corners)
+def _nested(outer: Quad, inner: Quad, slack: float = 3.0) -> bool:
+    return _contains(outer.corners, inner.corners, slack) and _shares_side(inner.corners, outer.corners)
 
 
 def _strip_is_table(outer: np.ndarray, inner: np.ndarray, flat_lab: np.ndarray) -> bool:

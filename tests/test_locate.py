@@ -674,6 +674,20 @@ def test_a_white_cards_title_band_is_never_cut_off_once_a_shadow_grew_the_outlin
         is under_title
 
 
+def test_the_card_grows_over_an_outline_inside_it_whose_corners_run_a_few_pixels_past_its_own():
+    """A glare streak across a card makes an outline sharing the card's left side, scored best; found along
+    the same edge, its corners stand 5 pixels outside the card's outline (about 1% of the card's long
+    side): it still lies inside the card, which is chosen."""
+    from card_reader.locate import Quad, _card_among_nested
+
+    card = Quad(np.float32([[76, 124], [533, 29], [566, 303], [148, 403]]), 0.90)
+    streak = Quad(np.float32([[72, 121], [330, 67], [470, 327], [145, 405]]), 0.97)
+    lab = np.zeros((480, 640, 3), np.float32)
+    lab[..., 0] = 50  # a grey table
+    cv2.fillConvexPoly(lab, np.round(card.corners).astype(np.int32), (90, 0, 0))  # a white card
+    assert _card_among_nested(streak, [streak, card], lab) is card
+
+
 def test_a_title_band_left_outside_the_outline_is_taken_back():
     """A dark title band along the card's top has a weak edge against the table and a strong one against
     the card's white: an outline along the latter is too long for a card of its height, and its top side
