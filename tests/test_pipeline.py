@@ -285,7 +285,8 @@ def test_a_doubtful_number_read_again_shorter_than_it_was_read_keeps_its_first_r
 
     first = Word("79605", Box(611, 349, 248, 64), 0.36)
     assert not _whole_number_read(first, [Word("79605", Box(708, 349, 153, 38), 0.97)])
-    assert _whole_number_read(first, [Word("42", Box(611, 349, 80, 38), 0.6), Word("79605", Box(708, 349, 153, 38), 0.97)])
+    assert _whole_number_read(first, [Word("42", Box(611, 349, 80, 38), 0.6),
+                                      Word("79605", Box(708, 349, 153, 38), 0.97)])
     assert not _whole_number_read(first, [])
 
 

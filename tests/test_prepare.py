@@ -88,8 +88,8 @@ def test_a_small_box_whose_frame_blur_thickened_is_removed_and_the_value_touchin
 
 
 def test_a_thickened_frame_glare_broke_at_a_corner_is_removed_too():
-    """Glare took the frame's top left corner: its left side stands apart, the rest (three sides) is
-    still a frame."""
+    """Glare took the frame's left side and the left end of its top: the three sides left are still a
+    frame."""
     image = card()
     for start, end in (((560, 265), (834, 265)), ((834, 265), (834, 385)), ((834, 385), (447, 385))):
         cv2.line(image, start, end, (40, 40, 40), 8)
@@ -100,6 +100,7 @@ def test_a_thickened_frame_glare_broke_at_a_corner_is_removed_too():
 
 
 def test_a_bold_word_is_no_frame():
+    """A large word's ink fills its box's middle, not a band along its sides: it stays."""
     image = card()
     write(image, "UnitedHealthcare", 60, 120, 40, scale=2.4, thickness=8)
     binary = prepare_for_ocr(image)
