@@ -439,7 +439,7 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
     out: list[Candidate] = []
     row = rows[hit.row]
     stop = _next_hit_start(hits, hit.row, hit.end, len(row.words))
-    max_tokens = spec.max_tokens if spec.type in (FieldType.IDENTIFIER, FieldType.CODE) else 6
+    max_tokens = spec.max_tokens if spec.identifier_like else 6
     if Placement.BESIDE in spec.placement:
         if hit.glued:
             glued_word = row.words[hit.end - 1]
@@ -466,7 +466,7 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
     if Placement.BELOW in spec.placement and far:
         for below in _rows_below(hit, rows):
             words = _column_words(hit, rows[below], hits, below, max_tokens,
-                                  identifier=spec.type in (FieldType.IDENTIFIER, FieldType.CODE))
+                                  identifier=spec.identifier_like)
             found = _read_value(hit, spec, words, side, "below")
             if found:
                 out = found
@@ -663,7 +663,7 @@ def _read_words(name: str, spec: FieldSpec, words: list[Word], side: str, placem
     prose before an identifier (the rest of a garbled label) are passed over, and a box's side read as
     a letter before it ("If 3339129") is left out where the value does not take it in."""
     runs = [words]
-    if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
+    if spec.identifier_like:
         words = list(itertools.dropwhile(lambda w: _prose_in(spec, w.text), words))
         if len(words) > 1 and FRAME_BAR.fullmatch(words[0].text):
             words = words[1:]  # no value holds a bar: the box's side, with a speck read beside it ("|e")
@@ -697,7 +697,7 @@ def _is_suffix(spec: FieldSpec, text: str) -> bool:
 def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]:
     """The value these words spell under the field's type and shape: (value, raw, repairs) or None."""
     raw = " ".join(w.text for w in words)
-    if spec.type in (FieldType.IDENTIFIER, FieldType.CODE):
+    if spec.identifier_like:
         if any(_prose_in(spec, w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
                 or _copays(words) or _holds_a_word(words):
             return None
@@ -849,13 +849,11 @@ def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits
     so misread is (``LOST_LABEL_TRUST``)."""
     spec = template.fields[name]
     owned = _owned(name, template, rows, hits, taken)
-    identifier = spec.type in (FieldType.IDENTIFIER, FieldType.CODE)
+    owned_words = {id(rows[r].words[i]) for r, i in owned}
     out = []
 
-    def plain(r: int, words: Sequence[Word]) -> bool:
-        return bool(words) and all(w.confidence >= PLAINLY_READ and
-                                   (r, next(k for k, v in enumerate(rows[r].words) if v is w)) not in owned
-                                   for w in words)
+    def plain(words: Sequence[Word]) -> bool:
+        return bool(words) and all(w.confidence >= PLAINLY_READ and id(w) not in owned_words for w in words)
 
     for r, row in enumerate(rows):
         for i, word in enumerate(row.words):
@@ -866,15 +864,15 @@ def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits
             start = i + 1 + (i + 2 < len(row.words) and _closes_label(row.words[i + 1].text))
             beside = _value_words_after(row, start, len(row.words), spec.max_tokens) \
                 if start < len(row.words) and any(ch.isdigit() for ch in row.words[start].text) else []
-            if plain(r, beside):
+            if plain(beside):
                 out += _read_words(name, spec, beside, side, "beside", LOST_LABEL_TRUST, word.text)
             elif Placement.BELOW in spec.placement and not beside:
                 hit = _LabelHit(name, word.text, r, i, i + 1, LOST_LABEL_TRUST, word.box)
                 below = next(iter(_rows_below(hit, rows)), None)
                 words = [] if below is None else _column_words(hit, rows[below], hits, below, spec.max_tokens,
-                                                               identifier=identifier)
+                                                               identifier=spec.identifier_like)
                 # under it, not a line beside it that a reading of its top half ("ORR 7°70 GRAD") set apart
-                if plain(below, words) and any(ch.isdigit() for w in words for ch in w.text) and \
+                if plain(words) and any(ch.isdigit() for w in words for ch in w.text) and \
                         min(w.box.y for w in words) >= word.box.bottom - 0.2 * word.box.h:
                     out += _read_words(name, spec, words, side, "below", LOST_LABEL_TRUST, word.text)
     return out

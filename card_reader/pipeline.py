@@ -290,7 +290,7 @@ class CardReader:
         photo: Optional[np.ndarray] = None
         lines = _doubtful_lines(page)
         for number in _doubtful_numbers(page, lines):
-            box = number.box.padded(max(2, number.box.h // 4))
+            box = _alone(number.box)
             words = reread_region(self.engine, side.ink, box)
             if _whole_number_read(number, words):
                 page = replace_words(page, box, words)
@@ -476,7 +476,7 @@ class CardReader:
                 held = {text for w in row.words for text in normalise_name(w.text).split()} & set(names)
                 if not held:
                     continue
-                box = row.box.padded(max(2, row.box.h // 4))
+                box = _alone(row.box)
                 readings = [Line(tuple(words)) for rendering, height in NAME_RENDERINGS
                             if (words := reread_region(self.engine, images[rendering], box, line_height=height))]
                 for name in held:
@@ -544,6 +544,11 @@ def _describe(engine: OcrEngine) -> str:
     return f"{engine.name} {engine.version()}" + (f" {model}" if model else "")
 
 
+def _alone(box: Box) -> Box:
+    """A line's or word's box with a quarter of its height around it: the region it is read again alone in."""
+    return box.padded(max(2, box.h // 4))
+
+
 def _doubtful_lines(page: Page) -> list[Box]:
     """The lines of text (three letters or more, or two in large type: a logo, "UMR" read as "UR") read
     with least confidence, worst first."""
@@ -554,7 +559,7 @@ def _doubtful_lines(page: Page) -> list[Box]:
         letters = sum(ch.isalnum() for w in row.words for ch in w.text)
         confidence = _mean_confidence(row.words)
         if (letters >= 3 or (letters == 2 and row.box.h >= large)) and confidence < DOUBTFUL_LINE_CONFIDENCE:
-            doubtful.append((confidence, row.box.padded(max(2, row.box.h // 4))))
+            doubtful.append((confidence, _alone(row.box)))
     return [box for _, box in sorted(doubtful, key=lambda d: d[0])[:DOUBTFUL_LINES]]
 
 

@@ -97,11 +97,16 @@ class FieldSpec(BaseModel):
     def _findable(self) -> "FieldSpec":
         if not self.labels and not self.compose and not self.unlabelled:
             raise ValueError("a field needs labels, compose or unlabelled")
-        if self.type in (FieldType.IDENTIFIER, FieldType.CODE) and not self.pattern:
+        if self.identifier_like and not self.pattern:
             raise ValueError(f"a field of type {self.type.value} needs a pattern")
         if (self.unlabelled or self.prominent) and not self.pattern:
             raise ValueError("a field found without its label needs a pattern")
         return self
+
+    @property
+    def identifier_like(self) -> bool:
+        """Read as a compact token (an identifier or a code): words joined, look-alikes repaired."""
+        return self.type in (FieldType.IDENTIFIER, FieldType.CODE)
 
     @property
     def regex(self) -> "re.Pattern[str]":
