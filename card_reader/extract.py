@@ -50,7 +50,10 @@ COLUMN_REACH = 4.0  # in the other main number's heights: a value stacked in its
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
 AGREEMENT_BONUS = 0.15  # per further reading that found the same value
 NAME_TYPES = (FieldType.PERSON_NAME, FieldType.PERSON_LIST)  # fields that hold people, never a number
-NAME_PATTERN = re.compile(r"[A-Z][A-Z'\-.]*(?: [A-Z][A-Z'\-.]*){1,3}")
+# two to four words of capitals; a word may hold one digit between letters, a letter OCR read as one (an
+# accented O as 6: GARCIA-L6PEZ), which verify takes as a letter unread
+_NAME_WORD = r"[A-Z][A-Z'\-.]*(?:(?<=[A-Z])\d(?=[A-Z])[A-Z'\-.]*)?"
+NAME_PATTERN = re.compile(rf"{_NAME_WORD}(?: {_NAME_WORD}){{1,3}}")
 TEXT_STOP = re.compile(r"^\$|^\d{3}[-.)]\d{3}")  # money and phone numbers end a text value
 
 
@@ -701,13 +704,18 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         if any(_prose_in(spec, w.text) or is_date_or_phone(w.text) for w in words) or is_date_or_phone(raw) \
                 or _copays(words) or _holds_a_word(words):
             return None
-        # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash
-        text = _identifier_text(spec, raw)
+        # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash; a
+        # bracket after a digit, before more, a 1 whose foot serif OCR took for one ("W6 ] 4] 3" of W61413)
+        text = DIGIT_BRACKET.sub("1", _identifier_text(spec, raw))
         readings = ([COLON_IN_DIGITS.sub("-", text)] if "-" in spec.keep else []) + [COLON_IN_DIGITS.sub("", text)]
         for reading in dict.fromkeys(readings):
             parsed = _parse_identifier(spec, reading, glued_suffix=len(words) == 1)
             if parsed:
                 return parsed[0], raw, parsed[1]
+        if "-" in spec.keep and SPACE_IN_DIGITS.search(readings[-1]):  # a dash blur lost ("2023 846-8")
+            parsed = _parse_identifier(spec, SPACE_IN_DIGITS.sub("-", readings[-1]), glued_suffix=False)
+            if parsed:
+                return parsed[0], raw, parsed[1] + 1
         if spec.keep:  # a dash read where the card prints none ("6766-49-660-65039"): where they go is unknown
             parsed = _parse_identifier(spec, normalise_identifier(readings[-1]), glued_suffix=len(words) == 1)
             if parsed:
@@ -736,6 +744,8 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
 DISTINCT_PREFIX = 3  # letters: a fixed prefix this long (Oscar's OSC) is no glyph a speck makes
 BRACKET_J = re.compile(r"(?<=[A-Za-z])[)\]](?=\s*[A-Za-z0-9]|\s*$)")  # a bracket after a letter, before more or at the end
 COLON_IN_DIGITS = re.compile(r"(?<=\d):\s*(?=\d)")
+SPACE_IN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+DIGIT_BRACKET = re.compile(r"(?<=\d)\s*[\[\]]\s*(?=[A-Za-z0-9])")
 
 
 def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Optional[tuple[str, int]]:

@@ -37,6 +37,9 @@ NAME_UNSURE_EDITS = 2
 # ... but a name read unsurely that shares almost nothing with the typed one (a fuzzy ratio under this:
 # SMITH-JJONES for a typed Bianchi scores 21, a misread BLANCHL 71) still contradicts it
 NAME_UNLIKE = 30
+# a name word read with a digit for one of its letters is unsure (under NAME_SURE), yet sure enough that
+# a typed name far from it is a mistake
+LETTER_UNREAD = 0.6
 PLACEHOLDER = "XXXXXX"
 NAME_FIELDS = ("first_name", "last_name")
 PERSON_SUFFIX = re.compile(r"\d{1,2}")  # a relative's number after their name in the covered list
@@ -463,7 +466,11 @@ class PrintedName:
                 if reading.box.overlap(word.box) > 0.5:
                     for text in normalise_name(word.text).split():
                         read[text] = min(read.get(text, 1.0), word.confidence)
-        return PrintedName(words, tuple(read.get(w, reading.confidence) for w in words), reading.value)
+        # a word with a digit among its letters (GARCIA-L6PEZ) has a letter unread: not read surely
+        unread = {part for token in reading.value.split() if any(ch.isdigit() for ch in token)
+                  for part in normalise_name(token).split()}
+        return PrintedName(words, tuple(min(read.get(w, reading.confidence), LETTER_UNREAD if w in unread else 1.0)
+                                        for w in words), reading.value)
 
     @staticmethod
     def of_line(line: Line) -> "PrintedName":

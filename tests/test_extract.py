@@ -314,6 +314,16 @@ def test_student_resources_policy_found_by_its_shape_when_its_label_is_garbled()
     assert value(e, "group_number") == "2020-778-2"
 
 
+def test_a_dash_blur_lost_between_digits_is_restored_where_the_shape_needs_it():
+    """"2023 846-8(106)": the policy number's first dash lost to a space; the shape needs it back (a
+    repair). A value that fits as read, spaces dropped, is left as read."""
+    _, e = read("UnitedHealthcare StudentResources\nSR ID# 987654321\nPolicy Number 2023 846-8(106)",
+                payer="uhc_student_resources")
+    assert value(e, "group_number") == "2023-846-8" and e.fields["group_number"].repaired == 1
+    _, e = read("Anthem Blue Cross\nIdentification # TLK538464081\nGroup No 87574 1234", payer="anthem")
+    assert value(e, "group_number") == "875741234" and e.fields["group_number"].repaired == 0
+
+
 def test_label_with_ocr_slip_still_matches():
     _, e = read("UnitedHealthcare\nMernber ID 912345678\nGroup Nurnber 98765", payer="uhc")
     assert value(e, "member_id") == "912345678"
@@ -353,6 +363,8 @@ def test_back_side_values_report_their_side():
     ("Member: JANE Q DOE", "JANE Q DOE"),
     ("Name  Maria Lopez-Garcia", "MARIA LOPEZ-GARCIA"),
     ("Member\nSEAN O'BRIEN", "SEAN O'BRIEN"),
+    ("Name\nFrancois K Garcia-L6pez 763144285", "FRANCOIS K GARCIA-L6PEZ"),  # an accented O read as 6
+    ("Name\nLuca K Garcia-L6 pez", "LUCA K"),  # ... and the word split there: no name past the initial
 ])
 def test_member_name(text, name):
     _, e = read("UnitedHealthcare\n" + text)
@@ -1037,6 +1049,19 @@ def test_a_js_hook_read_as_a_bracket_is_the_j_not_a_lost_glyph():
     # the hook ending a prefix read alone in its column ("DW]" under "PREFIX")
     _, e = read("Anthem Blue Cross and Blue Shield\nPREFIX   ID NUMBER   SFX\nDW]      910556470   01", payer="anthem")
     assert value(e, "member_id") == "DWJ910556470"
+
+
+def test_a_bracket_between_digits_is_a_one():
+    """"W6 ] 4] 3" for W61413: a 1 whose foot serif OCR read as a bracket, not punctuation to drop (which
+    leaves a valid but wrong W643), read as the glyph it is, as a colon between digits is (no repair: the
+    words of a re-read as far as the second bracket, W614, are no closer reading). A bracket ending a
+    value changes nothing."""
+    _, e = read("Blue Shield of California\nGroup Number W6 ] 4] 3\nMember # XEH613324637")
+    assert value(e, "group_number") == "W61413" and e.fields["group_number"].repaired == 0
+    winner, _ = settle("generic", "group_number", "W61413", 0.9, [[("W6", 0.9), ("]", 0.9), ("4]", 0.8), ("3", 0.9)]] * 3)
+    assert winner.value == "W61413"
+    _, e = read("Blue Shield of California\nGroup Number W61413 ]\nMember # XEH613324637")
+    assert value(e, "group_number") == "W61413" and e.fields["group_number"].repaired == 0
 
 
 def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():

@@ -222,15 +222,31 @@ def test_a_dependent_is_not_compared_with_the_holders_line_of_the_same_first_nam
 
 
 def test_a_name_read_only_as_far_as_an_initial_contradicts_nothing():
-    """"LUCA K" of "Luca K Garcia-L6pez", the reading cut at a digit OCR made of an accented letter: the
-    initial is no surname to differ from the typed one. A surname read in full still differs."""
-    verdict = run("Kaiser Permanente\nName:\nLuca K Garcia-L6pez\nMember # 2126329135", "b",
+    """"LUCA K" of "Luca K Garcia-L6 pez", the reading cut at a digit OCR made of an accented letter and
+    split there: the initial is no surname to differ from the typed one. A surname read in full still
+    differs."""
+    verdict = run("Kaiser Permanente\nName:\nLuca K Garcia-L6 pez\nMember # 2126329135", "b",
                   first_name="Luca", last_name="García-López")
     assert status(verdict, "first_name") == CheckStatus.MATCH
     assert status(verdict, "last_name") == CheckStatus.UNREADABLE and not verdict.needs_review
     verdict = run("Kaiser Permanente\nName:\nLuca K Lopez\nMember # 2126329135", "b",
                   first_name="Luca", last_name="García-López")
     assert status(verdict, "last_name") == CheckStatus.MISMATCH
+
+
+@pytest.mark.parametrize("last_name, expected", [
+    ("García-López", CheckStatus.MATCH),  # the accented O read as 6: any reading of an accented letter
+    ("Garcia-Lopez", CheckStatus.UNREADABLE),  # typed plain: one letter off the unsure reading
+    ("Johnson", CheckStatus.MISMATCH),  # nothing like it: a mistake, however the 6 is read
+    ("Lopez", CheckStatus.MISMATCH),  # part of the name left out
+])
+def test_a_name_with_a_letter_read_as_a_digit(last_name, expected):
+    """"Francois K Garcia-L6pez 763144285": the surname holds a digit OCR made of a letter; it is the
+    surname still (not a name cut at "K"), compared as a word with a letter unread."""
+    card = "UnitedHealthcare\nGroup\n5249990\nNAME\nFrancois K Garcia-L6pez 763144285"
+    verdict = run(card, "b", first_name="Francois", last_name=last_name)
+    assert status(verdict, "last_name") == expected
+    assert verdict.needs_review == (expected == CheckStatus.MISMATCH)
 
 
 def test_date_of_birth_not_on_card_and_mismatch():
