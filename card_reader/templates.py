@@ -59,6 +59,10 @@ class FieldSpec(BaseModel):
     keep: str = Field(default="", description="punctuation that is part of the value, e.g. '-'")
     compose: list[str] = Field(default_factory=list,
                                description="fields whose values, concatenated, also give this field")
+    part: bool = Field(default=False, description="read only as a part another field composes (a BCBS "
+                                                  "row's Prefix, Identification #): a template that composes "
+                                                  "nothing from it does not read it, so its labels never "
+                                                  "take the whole value from the field they are part of")
     person_suffix: Optional[str] = Field(default=None, description="a separate trailing token of this "
                                          "shape is the person's suffix, not part of the value")
     prominent: bool = Field(default=False, description="may be found without a label where it is printed "
@@ -170,6 +174,8 @@ class PayerTemplate(BaseModel):
             for part in spec.compose:
                 if part not in self.fields:
                     raise ValueError(f"field {name!r} composes unknown field {part!r}")
+        composed = {part for spec in self.fields.values() for part in spec.compose}
+        self.fields = {name: spec for name, spec in self.fields.items() if not spec.part or name in composed}
         if not self.id.startswith("_") and not self.generic and not self.keywords:
             raise ValueError("a payer template needs keywords to be recognised by")
         for name, spec in self.fields.items():

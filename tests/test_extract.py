@@ -1064,6 +1064,17 @@ def test_a_bracket_between_digits_is_a_one():
     assert value(e, "group_number") == "W61413" and e.fields["group_number"].repaired == 0
 
 
+def test_a_bcbs_rows_parts_are_read_only_where_a_field_composes_them():
+    """"Member !0# 895848512" (Member ID# read with its I as ! and D as 0) on a UnitedHealthcare card
+    spells the shared "Member No" of a BCBS row's number part nearer than "Member ID#"; UnitedHealthcare
+    composes no member ID from parts, so the part is not read there and the label is the member ID's.
+    Anthem, which composes, still reads the part under its own label."""
+    _, e = read("UnitedHealthcare\nGroup 5493677\nMember !0# 895848512", payer="uhc")
+    assert value(e, "member_id") == "895848512" and "member_number" not in e.fields
+    assert "member_number" not in TEMPLATES.templates["uhc"].fields
+    assert "member_number" in TEMPLATES.templates["anthem"].fields
+
+
 def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():
     """"KMZHT 2188299" 13 px apart (under half a letter's width) is one printed token, KMZHT2188299; the
     same words a space apart are a word and a number."""
