@@ -313,7 +313,6 @@ def draw_header(sheet: Sheet, rng: random.Random, small: bool = False) -> int:
         y += th
     if st.header == "band":
         y = max(y, sheet.draw._image.size[1] * 0)  # band bottom is below the texts
-        band_bottom = sheet.px(0)
         y += m * 0.35
     if c.plan_name:
         pc = (235, 235, 235) if st.header == "band" and False else mix(c.logo_color, (30, 30, 30), 0.4)
@@ -419,7 +418,7 @@ def layout_front(sheet: Sheet, layout: str, rng: random.Random) -> None:
         col_w = (right_x - m - sheet.px(10)) if split else w - 2 * m
         yy = draw_rows(sheet, m, y, y_max, prim, s["label"], s["value"], col_w, True, value_x)
         if split:
-            yr = draw_rows(sheet, right_x, y, y_max, extras, s["small"], s["small"] * 1.1, w - m - right_x, True)
+            draw_rows(sheet, right_x, y, y_max, extras, s["small"], s["small"] * 1.1, w - m - right_x, True)
             yy = draw_dependents(sheet, m, yy, y_max, col_w, rng, s["small"])
         else:
             yy = draw_rows(sheet, m, yy, y_max, extras, s["small"], s["small"] * 1.1, col_w, True)
@@ -465,11 +464,13 @@ def layout_front(sheet: Sheet, layout: str, rng: random.Random) -> None:
         draw_rows(sheet, m, y, y_max, left[:1], s["label"], s["value"], w - 2 * m, beside)
         y2 = y + sheet.px(s["value"] + (0 if beside else s["label"])) * 1.15 + sheet.px(8)
         yl = draw_rows(sheet, m, y2, y_max, left[1:], s["label"], s["value"] * 0.95, colw, beside)
-        yr = draw_rows(sheet, right_x, y2, y_max, right, s["small"], s["small"] * 1.12, w - m - right_x, beside)
+        draw_rows(sheet, right_x, y2, y_max, right, s["small"], s["small"] * 1.12, w - m - right_x, beside)
         draw_dependents(sheet, m, yl, y_max, colw, rng, s["small"])
     elif layout == "header_boxes":
         yy = draw_rows(sheet, m, y, y_max, [prim[0]], s["label"], s["value"], w - 2 * m, rng.random() < 0.5)
-        boxed = [f for f in prim[1:]][:3]
+        # three boxes; a fifth primary field (a Student Resources policy number after the school and the
+        # birth date) is printed in the rows below, never dropped
+        boxed, extras = prim[1:4], prim[4:] + extras
         if len(boxed) < 3 and extras and rng.random() < 0.5:
             boxed.append(extras.pop(0))
         n = len(boxed)
@@ -517,7 +518,7 @@ def layout_front(sheet: Sheet, layout: str, rng: random.Random) -> None:
         left = [f for f in rest if f.key in ("group", "dob")]
         others = [f for f in rest if f.key not in ("group", "dob")]
         yl = draw_rows(sheet, m, yy, y_max, left, s["label"], s["value"] * 0.9, half, True)
-        yr = draw_rows(sheet, m + half, yy, y_max, others, s["small"], s["small"] * 1.05, half, True)
+        draw_rows(sheet, m + half, yy, y_max, others, s["small"], s["small"] * 1.05, half, True)
         draw_dependents(sheet, m, yl, y_max, half - sheet.px(10), rng, s["small"])
     elif layout == "big_id":
         name = [f for f in prim if f.key == "member_name"]

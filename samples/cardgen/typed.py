@@ -11,7 +11,7 @@ import random
 import unicodedata
 from typing import Optional
 
-from .content import CardContent, NICKNAMES, LAST_NAMES, Person, RECIPES, TEMPLATE_PAYERS
+from .content import CardContent, NICKNAMES, LAST_NAMES, Person, RECIPES
 
 LOOKALIKES = {"0": "O", "O": "0", "1": "I", "I": "1", "5": "S", "S": "5", "8": "B", "B": "8", "2": "Z"}
 OTHER_PAYER_NAMES = ["Aetna", "Cigna", "Anthem Blue Cross Blue Shield", "UnitedHealthcare", "UMR", "Oscar Health",
