@@ -1058,7 +1058,8 @@ def test_a_bracket_between_digits_is_a_one():
     value changes nothing."""
     _, e = read("Blue Shield of California\nGroup Number W6 ] 4] 3\nMember # XEH613324637")
     assert value(e, "group_number") == "W61413" and e.fields["group_number"].repaired == 0
-    winner, _ = settle("generic", "group_number", "W61413", 0.9, [[("W6", 0.9), ("]", 0.9), ("4]", 0.8), ("3", 0.9)]] * 3)
+    line = [("W6", 0.9), ("]", 0.9), ("4]", 0.8), ("3", 0.9)]
+    winner, _ = settle("generic", "group_number", "W61413", 0.9, [line] * 3)
     assert winner.value == "W61413"
     _, e = read("Blue Shield of California\nGroup Number W61413 ]\nMember # XEH613324637")
     assert value(e, "group_number") == "W61413" and e.fields["group_number"].repaired == 0
