@@ -74,16 +74,20 @@ def repairs(value: str, pattern: "re.Pattern[str]", *, max_changes: int = 3) -> 
                 for i, ch in zip(chosen, replacement):
                     chars[i] = ch
                 candidate = "".join(chars)
-                if pattern.fullmatch(candidate) and all(_in_context(candidate, i) for i in chosen):
+                if pattern.fullmatch(candidate) and all(_in_context(value, candidate, i) for i in chosen):
                     found = True
                     yield candidate, changes
         if found:
             return
 
 
-def _in_context(value: str, i: int) -> bool:
+def _in_context(read: str, value: str, i: int) -> bool:
     """A character changed to a digit stands beside a digit, one changed to a letter beside a letter: the
-    shape of an open identifier says how many digits it holds, not where ("ULAR41" is no "U1AR41")."""
+    shape of an open identifier says how many digits it holds, not where ("ULAR41" is no "U1AR41"). An O
+    the shape forbids is a zero wherever it stands: the engine reads a zero among letters as O
+    ("5057419MCO")."""
+    if read[i] == "O" and value[i] == "0":
+        return True
     digit = value[i].isdigit()
     return any(0 <= j < len(value) and value[j].isalnum() and value[j].isdigit() == digit for j in (i - 1, i + 1))
 

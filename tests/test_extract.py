@@ -1109,3 +1109,14 @@ def test_a_value_under_a_header_ends_where_the_next_columns_header_begins():
                 "XEH      974704602 —  or\nGroup # H76942")
     assert value(e, "member_number") == "974704602"
     assert value(e, "member_id") == "XEH974704602"
+
+
+def test_an_anthem_group_numbers_round_letter_is_a_zero():
+    """"5057419MCO": Anthem's group numbers mix digits and letters and hold no letter O (issuers leave it
+    out of such codes to keep it apart from 0), so the round glyph after the letters is a zero, as one
+    touching a digit is; repaired, it is trusted less than one read as printed."""
+    card = "Anthem Blue Cross and Blue Shield\nID Number XPN805744526\nGroup No {}"
+    _, repaired = read(card.format("5057419MCO"), payer="anthem")
+    _, printed = read(card.format("5057419MC0"), payer="anthem")
+    assert value(repaired, "group_number") == value(printed, "group_number") == "5057419MC0"
+    assert repaired.fields["group_number"].confidence < printed.fields["group_number"].confidence
