@@ -44,7 +44,8 @@ AMBIGUITY_FACTOR = 0.7  # when another candidate with a different value is nearl
 MAIN_NUMBERS = ("member_id", "group_number")  # the card's two numbers, each often printed large beside the other
 LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea" for "Group": 57)
 LOST_LABEL_MARGIN = 10  # ... and this much nearer its own field's labels than another's
-LOST_LABEL_LETTERS = 4  # a shorter word is too little to say (P.O. scores 57 against "Grp No")
+LOST_LABEL_LETTERS = 4  # a shorter word is too little to say (P.O. scores 57 against "Grp No") ...
+SHORT_LOST_LABEL_SCORE = 66  # ... unless, of three letters, it is one slip from a label ("GaP": GRP, 67)
 ROW_MATE_HEIGHT = 1.5  # a number this much taller or shorter than the other main number is set in another type
 COLUMN_REACH = 4.0  # in the other main number's heights: a value stacked in its column stands this near it
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
@@ -1007,13 +1008,14 @@ def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_
     one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none of
     them, or nearly as near two of them ("wromber": 67 to "Group Number", 62 to "Member")."""
     word = squash(text)
-    if len(word) < LOST_LABEL_LETTERS:
+    if len(word) < LOST_LABEL_LETTERS - 1:
         return None
     index = _label_index(template)
     nearest = {name: max(fuzz.ratio(word, label) for label in index.squashed(name))
                for name in fields if name in template.fields and template.fields[name].labels}
     ranked = sorted(nearest.items(), key=lambda item: -item[1])
-    if not ranked or ranked[0][1] < LOST_LABEL_SCORE or (len(ranked) > 1 and
+    score = LOST_LABEL_SCORE if len(word) >= LOST_LABEL_LETTERS else SHORT_LOST_LABEL_SCORE
+    if not ranked or ranked[0][1] < score or (len(ranked) > 1 and
                                                           ranked[0][1] - ranked[1][1] < LOST_LABEL_MARGIN):
         return None
     return ranked[0][0]

@@ -795,8 +795,13 @@ def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_con
     assert value(e, "group_number") == "78845105" and e.fields["group_number"].confidence < LOW_CONFIDENCE
     unplain = extract_fields(TEMPLATES.get("cigna"), [SidePage("front", page_from_text(card, confidence=0.6))])
     assert value(unplain, "group_number") is None
-    # a word of three letters or fewer is too little to tell ("P.O." is as near "Grp No" as "Srouo" to "Group")
+    # a word of two letters is too little to tell ("P.O." is as near "Grp No" as "Srouo" to "Group"); one of
+    # three tells only one slip from a label ("GaP" of GRP, not "Cap")
     _, e = read("Harborview Health\nMember ID H12345678\nClaims: P.O. 188426", payer="unknown")
+    assert value(e, "group_number") is None
+    _, e = read("Cigna Healthcare\nID 571444147\nGaP 64337380", payer="cigna")
+    assert value(e, "group_number") == "64337380" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    _, e = read("Cigna Healthcare\nID 571444147\nCap 64337380", payer="cigna")
     assert value(e, "group_number") is None
     # nearly as near another number's label: no one's ("wromber": "Group Number" 67, "Member" 62)
     _, e = read("Harborview Health\nSubscriber Name ALEX BECKER\nwromber 2644306529", payer="unknown")
