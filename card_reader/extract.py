@@ -287,6 +287,7 @@ def _row_matches(index: _LabelIndex, texts: tuple[str, ...]) -> tuple[tuple[_Lab
     Kept while a card is read (its extraction runs again on readings that change a few of its rows);
     ``forget_rows`` drops them once it is, so no card's text outlives its reading."""
     found = []
+    texts = tuple(BANG_FOR_I.sub("I", text) for text in texts)
     squashed = [squash(text) for text in texts]
     for start in range(len(texts)):
         if not squashed[start]:
@@ -338,6 +339,9 @@ def _match_label_at(texts: tuple[str, ...], spans: list[tuple[int, str, str]],
             return None
         before = text
     return None
+
+
+BANG_FOR_I = re.compile(r"!(?=[A-Za-z])")  # "Rx !D": an I's dot and stem read as "!" before the letters it starts
 
 
 _LABEL_CONFUSIONS = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "|": "I", "G": "C"})

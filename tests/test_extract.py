@@ -1125,3 +1125,12 @@ def test_an_anthem_group_numbers_round_letter_is_a_zero():
     _, printed = read(card.format("5057419MC0"), payer="anthem")
     assert value(repaired, "group_number") == value(printed, "group_number") == "5057419MC0"
     assert repaired.fields["group_number"].confidence < printed.fields["group_number"].confidence
+
+
+def test_a_label_whose_i_was_read_as_a_bang_is_still_the_label():
+    """"Rx !D RX7649737976": the I of the Rx ID's label read as "!". It is still the Rx ID's label, so its
+    number is the Rx ID, never the member ID a shape search built of "!D" and it (IDRX7649737976)."""
+    _, e = read("Empire BlueCross BlueShield\nNAJ 83988787 01\nGROUP NO 25131MA7G\nRx !D RX7649737976",
+                payer="anthem")
+    assert value(e, "rx_id") == "RX7649737976"
+    assert value(e, "member_id") == "NAJ83988787"
