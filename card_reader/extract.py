@@ -1020,7 +1020,7 @@ def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_
     ranked = sorted(nearest.items(), key=lambda item: -item[1])
     score = LOST_LABEL_SCORE if len(word) >= LOST_LABEL_LETTERS else SHORT_LOST_LABEL_SCORE
     if not ranked or ranked[0][1] < score or (len(ranked) > 1 and
-                                                          ranked[0][1] - ranked[1][1] < LOST_LABEL_MARGIN):
+                                              ranked[0][1] - ranked[1][1] < LOST_LABEL_MARGIN):
         return None
     return ranked[0][0]
 

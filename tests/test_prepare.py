@@ -138,8 +138,8 @@ def test_deblur_with_the_shake_restores_the_text_and_a_wrong_shake_does_not():
 
 @pytest.mark.parametrize("degrees", [0, 30, 60, 90, 120, 165])
 def test_the_direction_of_a_shake_is_measured_from_the_smear(degrees):
-    """A card smeared by a straight shake changes least along it: the measured direction is within the
-    search's reach (20 degrees, the text's own strokes biasing it) of the shake, in any direction."""
+    """A card smeared by a straight shake changes least along it: the direction measured is within 20
+    degrees of the shake's (the text's own strokes bias it), whichever way the shake went."""
     sharp = card(235)
     for row, text in enumerate(["MEMBER ID 123456789", "GROUP 0042-17", "Rx BIN 610279  PCN 9999", "JANE Q SMITH"]):
         write(sharp, text, 60, 150 + 110 * row, 30)
