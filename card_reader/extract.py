@@ -712,19 +712,18 @@ def _parse(spec: FieldSpec, words: list[Word]) -> Optional[tuple[str, str, int]]
         # a colon between digits is a glyph blur or glare broke ("33391: 29"), or the value's own dash; a
         # bracket after a digit, before more, a 1 whose foot serif OCR took for one ("W6 ] 4] 3" of W61413)
         text = DIGIT_BRACKET.sub("1", _identifier_text(spec, raw))
+        one_word = len(words) == 1
         readings = ([COLON_IN_DIGITS.sub("-", text)] if "-" in spec.keep else []) + [COLON_IN_DIGITS.sub("", text)]
-        for reading in dict.fromkeys(readings):
-            parsed = _parse_identifier(spec, reading, glued_suffix=len(words) == 1)
-            if parsed:
-                return parsed[0], raw, parsed[1]
+        # (text, a suffix may be glued to it, repairs it costs), tried in turn
+        attempts = [(reading, one_word, 0) for reading in dict.fromkeys(readings)]
         if "-" in spec.keep and SPACE_IN_DIGITS.search(readings[-1]):  # a dash blur lost ("2023 846-8")
-            parsed = _parse_identifier(spec, SPACE_IN_DIGITS.sub("-", readings[-1]), glued_suffix=False)
-            if parsed:
-                return parsed[0], raw, parsed[1] + 1
+            attempts.append((SPACE_IN_DIGITS.sub("-", readings[-1]), False, 1))
         if spec.keep:  # a dash read where the card prints none ("6766-49-660-65039"): where they go is unknown
-            parsed = _parse_identifier(spec, normalise_identifier(readings[-1]), glued_suffix=len(words) == 1)
+            attempts.append((normalise_identifier(readings[-1]), one_word, 1))
+        for reading, glued_suffix, cost in attempts:
+            parsed = _parse_identifier(spec, reading, glued_suffix=glued_suffix)
             if parsed:
-                return parsed[0], raw, parsed[1] + 1
+                return parsed[0], raw, parsed[1] + cost
         return None
     if spec.type == FieldType.PERSON_NAME:
         value = _person_name(raw)

@@ -998,11 +998,17 @@ def test_a_values_distance_from_its_label_is_measured_from_the_mark_that_closes_
 def test_a_whole_value_under_one_parts_label_is_repaired_to_the_whole_values_shape():
     """"XPNNO5744526" under "ID Number" (the label of a BCBS number's second part): the whole member ID,
     whose O touching a digit is a zero; repaired, it is trusted less than one read as printed."""
-    card = "Anthem Blue Cross and Blue Shield\nMember: CHEN, JOSEPH\nID Number\n{}\nGroup # 30631ER3G3"
-    _, repaired = read(card.format("XPNNO5744526"), payer="anthem")
-    _, printed = read(card.format("XPNN05744526"), payer="anthem")
-    assert value(repaired, "member_id") == value(printed, "member_id") == "XPNN05744526"
-    assert repaired.fields["member_id"].confidence < printed.fields["member_id"].confidence
+    assert_repaired_as_printed("Anthem Blue Cross and Blue Shield\nMember: CHEN, JOSEPH\nID Number\n{}\n"
+                               "Group # 30631ER3G3", "anthem", "member_id", "XPNNO5744526", "XPNN05744526")
+
+
+def assert_repaired_as_printed(card: str, payer: str, field: str, misread: str, printed: str) -> None:
+    """The card (``{}`` where the value stands) read with the value misread gives the value as printed,
+    trusted less than where it was read as printed."""
+    _, repaired = read(card.format(misread), payer=payer)
+    _, as_printed = read(card.format(printed), payer=payer)
+    assert value(repaired, field) == value(as_printed, field) == printed
+    assert repaired.fields[field].confidence < as_printed.fields[field].confidence
 
 
 def test_a_person_suffix_read_with_a_look_alike_is_still_the_suffix():
@@ -1120,11 +1126,8 @@ def test_an_anthem_group_numbers_round_letter_is_a_zero():
     """"5057419MCO": Anthem's group numbers mix digits and letters and hold no letter O (issuers leave it
     out of such codes to keep it apart from 0), so the round glyph after the letters is a zero, as one
     touching a digit is; repaired, it is trusted less than one read as printed."""
-    card = "Anthem Blue Cross and Blue Shield\nID Number XPN805744526\nGroup No {}"
-    _, repaired = read(card.format("5057419MCO"), payer="anthem")
-    _, printed = read(card.format("5057419MC0"), payer="anthem")
-    assert value(repaired, "group_number") == value(printed, "group_number") == "5057419MC0"
-    assert repaired.fields["group_number"].confidence < printed.fields["group_number"].confidence
+    assert_repaired_as_printed("Anthem Blue Cross and Blue Shield\nID Number XPN805744526\nGroup No {}", "anthem",
+                               "group_number", "5057419MCO", "5057419MC0")
 
 
 def test_a_label_whose_i_was_read_as_a_bang_is_still_the_label():
