@@ -36,6 +36,7 @@ FAR_BESIDE = 4.0  # in label heights: a value further along the line than this m
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
 LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
+COLUMN_GAP = 2.0  # in word heights: a space this wide is no word space in any type: the next column's
 LOST_LABEL_TRUST = 0.4  # a value beside a misread label: enough to confirm what a client typed, never to contradict it
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6,
                     "row": LOST_LABEL_TRUST}
@@ -253,6 +254,7 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
                        Box.enclosing([w.box for w in row.words[start:end]]), glued)
              for r, row in enumerate(rows)
              for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))]
+    found = [hit for hit in found if not _spelt_as_another(hit, found, rows[hit.row])]
     # each word belongs to one label: longer labels first, then better scores
     found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
     # the same words may label two fields ("Member" for a name, "Member #" for an ID): the value decides
@@ -267,6 +269,22 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
         kept.append(hit)
     taken = set(owner)
     return [hit for hit in kept if not _tail_of_garbled_label(hit, rows[hit.row], index, taken)]
+
+
+def _spelt_as_another(hit: _LabelHit, found: list[_LabelHit], row: Line) -> bool:
+    """Whether a label read with slips takes in words that spell another field's label exactly (OCR's
+    usual slips folded, as labels are compared) and are not spelt so in its own ("GROUP # MEMBER ID"
+    is two slips from "Group Number", both in "MEMBER"): those words were read, not misread, and belong
+    to the other label. Words its own label spells the same way leave it standing ("Rx Group Numbr"
+    holds "Group", "Paver 1D" the "ID" of "Payer ID")."""
+    if hit.score >= 1.0 or hit.glued:
+        return False
+    own = _label_key(squash(hit.label))
+    return any(other.field != hit.field and other.score >= 1.0 and not other.glued and other.row == hit.row
+               and other.start < hit.end and hit.start < other.end
+               and _label_key(squash("".join(w.text for w in row.words[max(hit.start, other.start):
+                                                                        min(hit.end, other.end)]))) not in own
+               for other in found)
 
 
 def _tail_of_garbled_label(hit: _LabelHit, row: Line, index: _LabelIndex, taken: set[tuple[int, int]]) -> bool:
@@ -391,8 +409,12 @@ def _value_words_after(row: Line, start: int, stop: int, max_tokens: int) -> lis
 
 
 def _closes_label(text: str) -> bool:
-    """A word that ends a label, never starts a value: a lone mark, a tail (``LABEL_TAILS``) or a colon."""
-    return squash(text) in LABEL_TAILS or _label_end(text)
+    """A word that ends a label, never starts a value: a lone mark, a tail (``LABEL_TAILS``), a colon, or
+    a '#' read with a speck beside it ("Group #4   521187": no value is one character long)."""
+    return squash(text) in LABEL_TAILS or _label_end(text) or MARK_AND_SPECK.fullmatch(text) is not None
+
+
+MARK_AND_SPECK = re.compile(r"#\w")
 
 
 def _label_end(text: str) -> bool:
@@ -782,11 +804,15 @@ def _parse_identifier(spec: FieldSpec, text: str, *, glued_suffix: bool) -> Opti
 
 def _after_stray(value: str, spec: FieldSpec, shape: "re.Pattern[str]") -> Optional[tuple[str, int]]:
     """The value from its distinctive prefix on, where a speck or a glyph of the label was read glued
-    before it ("0OSC55690793"), each character left out counted as a repair."""
-    start = value.find(spec.fixed_prefix) if len(spec.fixed_prefix) >= DISTINCT_PREFIX else -1
-    if 0 < start <= 2:
-        for repaired, changes in repairs(value[start:], shape, max_changes=2):
-            return repaired, changes + start
+    before it ("0OSC55690793"), each character left out counted as a repair. The prefix may carry a
+    look-alike of its own ("10SC36784523": its O read as a zero beside the stray)."""
+    prefix = spec.fixed_prefix
+    if len(prefix) < DISTINCT_PREFIX:
+        return None
+    for start in (1, 2):
+        if next(repairs(value[start:start + len(prefix)], re.compile(re.escape(prefix))), None) is not None:
+            for repaired, changes in repairs(value[start:], shape, max_changes=2):
+                return repaired, changes + start
     return None
 
 
@@ -925,10 +951,12 @@ def _of_size(mine: float, theirs: float) -> bool:
 def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideRead],
                            candidates: dict[str, list[Candidate]]) -> list[Candidate]:
     """The value printed beside the card's other main number where the labels of both were lost: in
-    its row ("413504958  74820341" under an unread "ID  Group"), else alone on a line of the column it
-    heads or ends ("HETEZ6863530" over an unread "Group No" over "81058MT"). The one word of the field's
-    shape there standing apart from its neighbours (a cell, not the end of "H8559 927"), unrepaired,
-    read plainly, of the other number's size, under no other field's header, claimed by no other field.
+    its row ("413504958  74820341" under an unread "ID  Group"), else alone in the column it heads or
+    ends ("HETEZ6863530" over an unread "Group No" over "81058MT"; the line may run on into the next
+    column). The one word of the field's shape there standing apart from its neighbours (a cell, not the
+    end of "H8559 927"), solid (no date's slashes: "62/22/1967" is a misread date of birth, not a
+    group), unrepaired, read plainly, of the other number's size, under no other field's header, claimed
+    by no other field.
     Trusted as a lost label's value (``LOST_LABEL_TRUST``): enough to confirm what a client typed,
     never to contradict it."""
     spec = template.fields[name]
@@ -945,7 +973,7 @@ def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideR
             word = rows[r].words[i]
             if (r, i) in owned or word.confidence < PLAINLY_READ or not size.sets(word) or \
                     any(ch in "()" and ch not in spec.keep for ch in word.text) or \
-                    _under_another_label(name, template, rows, r, word):
+                    not _solid(word.text, spec.keep) or _under_another_label(name, template, rows, r, word):
                 return []
             return [c for c in _read_words(name, spec, [word], side, "row") if not c.repaired]
 
@@ -958,10 +986,14 @@ def _mates_of_other_number(name: str, template: PayerTemplate, read: list[_SideR
                 in_row += [c for i, word in enumerate(row.words) if id(word) in alone
                            for c in mate(r, i, _TypeSize.of([(w.box, w.text) for w in beside]))]
                 continue
-            # alone on its line, but for specks: a dot, or a scrap of the lost label under half its height
-            solid = [i for i, w in enumerate(row.words)
-                     if any(ch.isalnum() for ch in w.text) and 2 * w.box.h >= max(v.box.h for v in row.words)]
-            if len(solid) == 1:
+            # alone in its column of the line (the line may run on into another column), but for specks: a
+            # dot, or a scrap of the lost label under half its height
+            place = {id(w): i for i, w in enumerate(row.words)}
+            for phrase in _phrases(row.words, COLUMN_GAP):
+                solid = [place[id(w)] for w in phrase
+                         if any(ch.isalnum() for ch in w.text) and 2 * w.box.h >= max(v.box.h for v in phrase)]
+                if len(solid) != 1:
+                    continue
                 word = row.words[solid[0]]
                 if any(abs(word.box.x - c.box.x) <= c.box.h and abs(word.box.y - c.box.y) <= COLUMN_REACH * c.box.h
                        for c in anchors):
@@ -1202,12 +1234,12 @@ def _solid(text: str, keep: str = "") -> bool:
     return bool(core) and all(ch.isalnum() or ch in keep for ch in core)
 
 
-def _phrases(words: tuple[Word, ...]) -> list[tuple[Word, ...]]:
-    """A line cut where the space between two words is wider than a word space: a school's name printed
-    in the same line as an ID, across a box border, is a phrase of its own."""
+def _phrases(words: tuple[Word, ...], gap: float = PHRASE_GAP) -> list[tuple[Word, ...]]:
+    """A line cut where the space between two words is wider than a word space (``gap`` word heights): a
+    school's name printed in the same line as an ID, across a box border, is a phrase of its own."""
     phrases, start = [], 0
     for i in range(1, len(words)):
-        if words[i].box.x - words[i - 1].box.right > PHRASE_GAP * max(words[i].box.h, words[i - 1].box.h):
+        if words[i].box.x - words[i - 1].box.right > gap * max(words[i].box.h, words[i - 1].box.h):
             phrases.append(words[start:i])
             start = i
     phrases.append(words[start:])

@@ -292,6 +292,12 @@ FUZZY_KEYWORD_CONFIDENCE = 0.5  # a short payer name read inexactly counts only 
 LONG_KEYWORD = 8  # letters: a longer name read all but a letter is no accident of noise, however unsure
 
 
+# the US Postal Service's state and territory abbreviations, less ID (Idaho's is the label in "Payer ID 06111")
+US_STATES = frozenset("AL AK AZ AR CA CO CT DE DC FL GA HI IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM "
+                      "NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY AS GU MP PR VI".split())
+ZIP = re.compile(r"\d{5}")
+
+
 class _LineText:
     """A line's words as payer names are compared (squashed), worked out once for every keyword."""
 
@@ -302,8 +308,10 @@ class _LineText:
 
     @cached_property
     def numbers(self) -> list[str]:
-        """Its runs of letters and digits, for keywords that are numbers (a payer ID)."""
-        return re.split(r"[^0-9A-Z]+", strip_accents(self.line.text).upper())
+        """Its runs of letters and digits, for keywords that are numbers (a payer ID); not a ZIP code after
+        a state's abbreviation ("Hartford, CT 06111": an address, though Oxford's payer ID is 06111)."""
+        runs = re.split(r"[^0-9A-Z]+", strip_accents(self.line.text).upper())
+        return [run for before, run in zip(["", *runs], runs) if not (before in US_STATES and ZIP.fullmatch(run))]
 
 
 def _keyword_score(keyword: str, lines: Sequence[_LineText]) -> float:

@@ -107,6 +107,9 @@ def test_a_speck_glued_before_a_distinctive_prefix_is_left_out():
         assert e.fields["member_id"].confidence < read(text.replace("0OSC", "OSC"), payer="oscar")[1].fields[
             "member_id"].confidence
     assert "member_id" not in read("oscar\nID: 123OSC55690793", payer="oscar")[1].fields
+    # the prefix's own O read as a zero beside the stray: a look-alike, repaired as anywhere
+    _, e = read("oscar\nID- 10SC36784523", payer="oscar")
+    assert value(e, "member_id") == "OSC36784523" and e.fields["member_id"].repaired == 2
 
 
 def test_aetna_portal_group_is_first_six_digits():
@@ -930,11 +933,17 @@ def test_the_number_beside_the_main_number_under_a_lost_header_row_is_read_too_u
 def test_a_number_alone_in_the_main_numbers_column_under_a_lost_label_is_read_too_unsurely_to_contradict():
     """Label above value, the group's label lost ("Cot fe"): the lone word of the group's shape starting
     where the member ID starts, a few lines on, is the group number, trusted like a lost label's value;
-    one set off from that column is not."""
+    one set off from that column is not. The line may run on into the next column, two letter heights
+    or more away: alone in its column is alone."""
     card = "Empire BlueCross BlueShield\nWILLIAM IVANOVA\nMember ID\nHETEZ6863530 00\nCot fe\n{}81058MT"
     _, e = read(card.format(""), payer="anthem")
     assert value(e, "member_id") == "HETEZ6863530"
     assert value(e, "group_number") == "81058MT" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    _, e = read(card.format("") + "                RxBIN 610279", payer="anthem")
+    assert value(e, "group_number") == "81058MT" and value(e, "rx_bin") == "610279"
+    # a date of birth misread ("62/22/1967") alone in the column is no group: a cell's value is one token
+    _, e = read("Empire BlueCross BlueShield\nMember ID    HETEZ6863530 00\nDOS          62/22/1967", payer="anthem")
+    assert value(e, "member_id") == "HETEZ6863530" and value(e, "group_number") is None
     _, e = read(card.format("          "), payer="anthem")
     assert value(e, "group_number") is None
 
@@ -1137,3 +1146,28 @@ def test_a_label_whose_i_was_read_as_a_bang_is_still_the_label():
                 payer="anthem")
     assert value(e, "rx_id") == "RX7649737976"
     assert value(e, "member_id") == "NAJ83988787"
+
+
+def test_a_word_spelt_as_another_labels_is_not_misread_into_a_longer_label():
+    """"GROUP # MEMBER ID", two columns' headers on one line, is one slip per word from "Group Number":
+    but "MEMBER" is spelt as the member ID's label spells it, and not as "Group Number" does, so it
+    was read, not misread. The group's header is "GROUP #", its value the one under it."""
+    e = read_placed("umr", ("UMR", (53, 60, 223, 65)), ("GROUP", (53, 336, 154, 26)), ("#", (185, 332, 25, 42)),
+                    ("MEMBER", (663, 325, 155, 27)), ("ID", (830, 325, 34, 24)),
+                    ("933650471", (662, 368, 188, 33)), ("76-704665", (53, 379, 194, 34)))
+    assert value(e, "member_id") == "933650471"
+    assert value(e, "group_number") == "76-704665" and e.fields["group_number"].label == "Group"
+    # a slip in a word another label spells the same way is still a slip: "Rx Group Numbr" is one label
+    _, e = read("Oxford Health Plans\nMember ID 912345678\nRx Group Numbr ACUGRP\nGroup 4557016", payer="oxford")
+    assert value(e, "rx_group") == "ACUGRP" and value(e, "group_number") == "4557016"
+    # ... and so is "Paver 1D": its "1D" is the "ID" of "Payer ID" as OCR spells it, not the member ID's label
+    _, e = read("Humana\nIdentification # H25030736\nPaver 1D 61101", payer="unknown")
+    assert value(e, "member_id") == "H25030736" and value(e, "payer_id") == "61101"
+
+
+def test_a_labels_mark_read_with_a_speck_beside_it_starts_no_value():
+    """"Group #4   521187": the '#' that closes the label read with a speck as "#4", far from the value."""
+    e = read_placed("oscar", ("oscar", (52, 54, 290, 64)), ("Member", (54, 250, 120, 29)), ("ID", (185, 250, 40, 29)),
+                    ("OSC28541598", (240, 245, 260, 37)), ("Group", (54, 300, 95, 29)), ("#4", (172, 302, 16, 19)),
+                    ("521187", (329, 293, 187, 37)))
+    assert value(e, "group_number") == "521187"

@@ -91,6 +91,9 @@ def test_a_new_payer_is_a_new_file(tmp_path):
     ("eA\nChoice Plus Network\nEDI PAYEE 39026", "umr"),
     ("UnitedHealthcare\nPayer ID 74227", "uhc_student_resources"),
     ("UnitedHealthcare\nPayer ID 06111", "oxford"),
+    # a ZIP code after a state's abbreviation is an address, whatever payer's ID its digits spell
+    ("UnitedHealthcare\nSend claims to: UnitedHealthcare Claims, P.O. Box 937203, Hartford, CT 06111", "uhc"),
+    ("UnitedHealthcare\nP.O. Box 937203\nNewington CT 06111-0203", "uhc"),
     ("Open Access Plus\nPayer ID 62308", "cigna"),
     ("Open Access\nPayer ID 60054", "aetna"),
     ("UR\nA UnitedHealthcare Company\nSelect Plus PPO", "unknown"),  # a sub-brand's card, its logo unread
