@@ -597,12 +597,27 @@ def _mean_confidence(words: Sequence[Word]) -> float:
 
 
 def _whole_words(box: Box, page: Page) -> Box:
-    """The box grown to hold whole every word it cuts through (a value read from half its letters is
-    worse than not read again)."""
-    for word in page.words():
+    """The box grown to hold whole every word it mostly cuts through (a value read from half its letters is
+    worse than not read again), and drawn back off a line above or below whose words it only clips (the
+    zone beside an "ID:" label, a letter height deep, took the top of the value under it and read it as
+    "WA KAANAANR": noise that then outweighed the value's own reading, refused as holding less text)."""
+    words = list(page.words())
+    for word in words:
         if box.overlap(word.box) > 0.3:
             box = box.union(word.box)
-    return box
+    held = [word.box for word in words if box.overlap(word.box) > 0.3]
+    top, bottom = box.y, box.bottom
+    for word in (w.box for w in words):
+        if word in held or word.right <= box.x or word.x >= box.right:
+            continue
+        if box.y < word.y < box.bottom < word.bottom:
+            bottom = min(bottom, word.y)
+        elif word.y < box.y < word.bottom < box.bottom:
+            top = max(top, word.bottom)
+    # never off a word the box holds, nor to less than half its depth (a line's value may stand anywhere)
+    top = min([top, *(max(box.y, b.y) for b in held)]) if bottom - top >= box.h / 2 else box.y
+    bottom = max([bottom, *(min(box.bottom, b.bottom) for b in held)]) if bottom - box.y >= box.h / 2 else box.bottom
+    return Box(box.x, top, box.w, bottom - top)
 
 
 def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[SidePage]) -> list[Zone]:

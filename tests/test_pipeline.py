@@ -277,6 +277,27 @@ def test_a_number_read_unsurely_on_a_line_read_well_is_read_again_though_noise_f
     assert [word.text for word in _doubtful_numbers(page, _doubtful_lines(page))] == ["913800"]
 
 
+def test_a_zone_read_again_is_drawn_back_off_the_line_it_only_clips():
+    """The zone beside "ID:", a letter height above and below it, clips the top of "W711098331" under it:
+    read so, the value's top half came back as noise. The zone stops where that line starts; a word it
+    mostly holds (the name in the same line) is taken whole, and a zone clipping both lines deeply keeps
+    half its depth at least."""
+    from card_reader.ocr import Block, Box, Line, Page, Word
+    from card_reader.pipeline import _whole_words
+
+    def row(*words):
+        return Block((Line(tuple(Word(text, box, 0.9) for text, box in words)),))
+
+    page = Page(1280, 807, (row(("ID:", Box(45, 330, 29, 23)), ("DMITRI", Box(300, 328, 100, 27))),
+                            row(("W711098331", Box(40, 361, 240, 51)))))
+    zone = _whole_words(Box(74, 307, 690, 69), page)
+    assert zone.bottom == 361 and zone.y == 307
+    assert _whole_words(Box(74, 340, 690, 30), page) == Box(74, 328, 690, 33)  # grown to hold DMITRI
+    deep = Box(74, 300, 690, 80)
+    page_below = Page(1280, 807, (row(("W711098331", Box(80, 335, 240, 300))),))
+    assert _whole_words(deep, page_below) == deep  # stopping short of it would leave too little
+
+
 def test_a_doubtful_number_read_again_shorter_than_it_was_read_keeps_its_first_reading():
     """"4279605" first read as "79605" at 0.36 in a box spanning all seven digits; read again alone, glare
     takes the "42" and "79605" comes back sure in a box 60% as wide: that reading lost part of the number."""
