@@ -419,8 +419,12 @@ MARK_AND_SPECK = re.compile(r"#\w")
 
 def _label_end(text: str) -> bool:
     """A word ending in a colon ends a label: a value never does, unless it is a number of four digits or
-    more whose last stroke blur or glare turned into one ("33391:" of 3339129 split by a glint)."""
-    return text.endswith(":") and not re.fullmatch(r"\d{4,}:", text)
+    more whose last stroke blur or glare turned into one ("33391:" of 3339129 split by a glint; "2021-470:"
+    of the policy 2021-470-7, its second dash so read)."""
+    return text.endswith(":") and not NUMBER_BROKEN_AT_COLON.fullmatch(text)
+
+
+NUMBER_BROKEN_AT_COLON = re.compile(r"(?=(?:-?\d){4})\d[\d\-]*:")
 
 
 def _past_frame(text: str) -> bool:
@@ -1379,7 +1383,8 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     vote, spelt with the punctuation where a reading saw it. Votes are weighted by the square of the run's
     confidence (a sure reading outweighs several unsure ones), less where look-alikes had to be
     repaired. The winner's confidence is what its label and place vouch for (``trust``) times its
-    readings' confidence (weighted like the votes) times its share of the vote. Values that won a fair
+    readings' confidence (weighted like the votes) times its share of the vote; a sure page reading loses
+    only to a value with a majority. Values that won a fair
     share of the vote too are returned as rivals (second readings). ``readings`` may be lazy: once every
     reading agrees with the value and enough of them surely, no more are taken.
     """
@@ -1406,6 +1411,13 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     if total <= 0:
         return candidate, ()
     ranked = sorted(weight, key=lambda k: -weight[k])
+    own = key(candidate.value)
+    if ranked[0] != own and base >= PLAIN_CONFIDENCE and weight[ranked[0]] < total / 2:
+        # a sure page reading stands where the readings of its box alone split, giving no value a majority
+        # (43652 read surely on the page; alone, 43662 in under half the vote): one crop read at several
+        # scales is one view, its readings not independent, and split, they outvote no sure reading
+        ranked.remove(own)
+        ranked.insert(0, own)
 
     def as_candidate(k: str) -> Candidate:
         found = votes[k]

@@ -459,6 +459,20 @@ def test_a_split_vote_keeps_the_rival_and_costs_confidence():
     assert [r.value for r in rivals] == ["972345678"]
 
 
+def test_a_sure_page_reading_loses_only_to_a_value_with_a_majority_of_the_vote():
+    """The box read alone splits between two misreadings: the plurality is no majority, and the value read
+    surely on the page stands (the plurality kept as a rival). A majority outvotes it; an unsure page
+    reading loses to the plurality."""
+    split = [[("912345673", 0.6)]] * 5 + [[("912845678", 0.6)]] * 3
+    winner, rivals = settle("uhc", "member_id", "912345678", 0.9 * 0.95, split)
+    assert winner.value == "912345678" and winner.confidence < LOW_CONFIDENCE
+    assert "912345673" in [r.value for r in rivals]
+    winner, _ = settle("uhc", "member_id", "912345678", 0.9 * 0.95, [[("912345673", 0.6)]] * 8)
+    assert winner.value == "912345673"
+    winner, _ = settle("uhc", "member_id", "912345678", 0.9 * 0.6, split)
+    assert winner.value == "912345673"
+
+
 def test_the_value_is_found_among_a_label_tail_and_a_person_suffix():
     winner, _ = settle("anthem", "member_id", "XZZ266096332", 0.8,
                        [[("Ident", 0.4), ("XZZ266096332", 0.94), ("01", 0.95)]] * 3)
@@ -687,6 +701,10 @@ def test_a_box_side_and_a_glint_do_not_hide_the_number_under_its_label():
     assert value(e, "group_number") == "3339129"
     _, e = read("Cigna Healthcare\nMember 10:  U64113310", payer="cigna")
     assert value(e, "member_id") == "U64113310"  # a short number ending in a colon still ends a garbled label
+    # a dash read as the colon, beside the last digit: "2021-470: 7" is the policy 2021-470-7
+    _, e = read("UnitedHealthcare StudentResources\nID: 253510671\npolicy: 2021-470: 7 (25)",
+                payer="uhc_student_resources")
+    assert value(e, "group_number") == "2021-470-7"
     # no value holds a bar: a box's side with a speck beside it ("|e") is no letter of a payer's ID whose
     # shape would take one
     _, e = read("Harborview Health\nMember ID\n|e D16763534", payer="unknown")
