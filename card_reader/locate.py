@@ -67,6 +67,7 @@ NEIGHBOUR_STEP = 45.0  # Lab units between just inside a side and just outside i
 LOST_BAND_ASPECT = 1.1  # an outline this much longer than ID-1 for its height (perspective undone) may lack a band
 BAND_STEPS = np.linspace(0.5, 1.5, 21)  # where the lost band's outer edge is looked for, in shares of the width it lacks
 BAND_EDGE = 0.7  # of the moved side's points on an edge: the band's outer edge found
+MIN_PRINT_SHARE = 0.006  # of a straightened region darker than around it: less is no card's side (``unprinted``)
 
 
 @dataclass(frozen=True)
@@ -111,8 +112,15 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
     """The card sides on one photo, straightened: one normally, two when the photo holds front and back
     side by side (only looked for when ``expect_sides`` is 2)."""
     sides = []
-    for region in find_cards(loaded.pixels, expect_sides=expect_sides, preview=loaded.preview):
+    regions = find_cards(loaded.pixels, expect_sides=expect_sides, preview=loaded.preview)
+    for region in regions:
         card, skew, sideways = straighten(loaded.pixels, region)
+        if len(regions) == 1 and region.method == "outline" and unprinted(card):
+            # every side of a card prints something: a blank outline is a panel of it (the plain corner under
+            # a coloured band, on a pale card on a white scan), and the whole photo is read instead
+            log.debug("the outline found holds no print: reading the whole photo")
+            region = whole_photo(loaded.pixels)
+            card, skew, sideways = straighten(loaded.pixels, region)
         whole = region.method == "whole_image"
         # an outlined card is landscape after straightening, text across; a crop's text lines say which way
         turns = (90, 270) if sideways else (0, 180)
@@ -140,9 +148,7 @@ def find_cards(photo: np.ndarray, *, expect_sides: int = 1, preview: Optional[np
                              search.flat_lab.astype(np.float32), expect_sides=expect_sides)
     chosen = [with_lost_band(quad, search) or quad for quad in chosen]
     if not chosen:
-        h, w = photo.shape[:2]
-        frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-        return [CardRegion(frame, "whole_image", 0.0)]
+        return [whole_photo(photo)]
     method = "side_by_side" if len(chosen) == 2 else "outline"
     return [CardRegion(landscape_corners(q.corners / scale), method, q.score) for q in chosen]
 
@@ -1154,6 +1160,22 @@ def _text_line_blobs(image: np.ndarray) -> tuple[list[float], list[float], list[
 
 
 # --- orientation and measurements ------------------------------------------------------------
+
+def whole_photo(photo: np.ndarray) -> CardRegion:
+    """The photo's frame as the card's region: a tight crop or screenshot, or no outline found."""
+    h, w = photo.shape[:2]
+    return CardRegion(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), "whole_image", 0.0)
+
+
+def unprinted(card: np.ndarray) -> bool:
+    """Next to no print on the straightened region: under ``MIN_PRINT_SHARE`` of it darker than its
+    surroundings (a median over a tenth of its width) by 10 grey levels. Text blurred past reading still
+    leaves several times that (a shaken back, the faintest over eighteen sets: 0.9%)."""
+    grey = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY) if card.ndim == 3 else card
+    small = _resize_to_width(grey, 320)
+    darker = cv2.medianBlur(small, 31).astype(np.int16) - small.astype(np.int16)
+    return float((darker > 10).mean()) < MIN_PRINT_SHARE
+
 
 def sharpness(card: np.ndarray) -> float:
     """Variance of the Laplacian on the straightened card: low when blurred (comparable because size is fixed)."""

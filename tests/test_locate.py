@@ -416,6 +416,22 @@ def test_tight_crop_falls_back_to_whole_image(upside_down):
     assert turn == (180 if upside_down else 0) and marker_on_top(image)
 
 
+def test_an_outline_holding_no_print_gives_way_to_the_whole_photo(monkeypatch):
+    """The outline search took the plain corner of a pale card (under its band, on a white scan) for the
+    card: straightened, it holds no print, which no side of a card does, so the whole photo is read. The
+    card's own face, and the same face blurred past reading, are print."""
+    face = card_face()
+    photo = composite(plain((1200, 900), 250), np.float32([[150, 150], [150 + FACE_W, 150],
+                                                          [150 + FACE_W, 150 + FACE_H], [150, 150 + FACE_H]]), face)
+    blank_corner = np.float32([[600, 560], [950, 560], [950, 680], [600, 680]])  # under the text lines
+    monkeypatch.setattr(locate, "find_cards", lambda *a, **k: [locate.CardRegion(blank_corner, "outline", 0.9)])
+    [side] = locate_cards(loaded(photo))
+    assert side.method == "whole_image"
+    assert locate.unprinted(np.full((400, 640, 3), 240, np.uint8))
+    assert not locate.unprinted(face)
+    assert not locate.unprinted(cv2.GaussianBlur(face, (0, 0), 6))
+
+
 def test_printed_panel_touching_the_frame_of_a_tight_crop_is_not_the_card():
     """A card-shaped panel printed in a corner of a card that fills the picture (a cut-out PNG: a few
     pixels of flattened transparency around it) is a detail of the card, not the card."""
