@@ -36,7 +36,7 @@ FAR_BESIDE = 4.0  # in label heights: a value further along the line than this m
 PROMINENT = 1.5  # times the card's typical word height: a value printed this large is the card's main number
 LOGO_HEIGHT = 2.5  # times the side's median word height: a line this tall is a logo
 PHRASE_GAP = 0.9  # in word heights: a wider space inside a line separates two phrases (cells, columns)
-COLUMN_GAP = 2.0  # in word heights: a space this wide is no word space in any type: the next column's
+COLUMN_GAP = 2.0  # in word heights: a space this wide is no word space in any type; the next column starts there
 LOST_LABEL_TRUST = 0.4  # a value beside a misread label: enough to confirm what a client typed, never to contradict it
 PLACEMENT_FACTOR = {"beside": 1.0, "glued": 0.95, "below": 0.9, "composed": 0.95, "shape": 0.6, "prominent": 0.6,
                     "row": LOST_LABEL_TRUST}
@@ -813,8 +813,9 @@ def _after_stray(value: str, spec: FieldSpec, shape: "re.Pattern[str]") -> Optio
     prefix = spec.fixed_prefix
     if len(prefix) < DISTINCT_PREFIX:
         return None
+    as_printed = re.compile(re.escape(prefix))
     for start in (1, 2):
-        if next(repairs(value[start:start + len(prefix)], re.compile(re.escape(prefix))), None) is not None:
+        if next(repairs(value[start:start + len(prefix)], as_printed), None) is not None:
             for repaired, changes in repairs(value[start:], shape, max_changes=2):
                 return repaired, changes + start
     return None
