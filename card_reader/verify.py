@@ -556,46 +556,86 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
         return [Check(field=name, typed=value, status=CheckStatus.NOT_ON_CARD,
                       detail="the card does not print this person's name legibly")
                 for name, value in typed_parts]
-    read_tokens = list(reading.words)
+    typed_norms = [normalise_name(v) for _, v in typed_parts]
+    others = _other_readings(reading, typed_norms, (*card_lines, *earlier_lines), holder_lines)
     checks = []
-    for (name, value), index in zip(typed_parts, _align([normalise_name(v) for _, v in typed_parts], read_tokens)):
-        typed_norm = normalise_name(value)
-        position, confidence = read_tokens[index], reading.confidences[index]
+    for part, ((name, value), index) in enumerate(zip(typed_parts, _align(typed_norms, list(reading.words)))):
         label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
-        if typed_norm == position or _joined(typed_norm) in _spans(read_tokens):
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH))
-            continue
-        if name_read_as(value, position):
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MATCH,
-                                detail=f"the card reads {position.upper()}: letters OCR takes one for another"))
-            continue
-        if _read_again_as_typed(typed_norm, position, confidence, read_again.get(position, ())):
-            checks.append(Check(field=name, typed=value, read=typed_norm, status=CheckStatus.MATCH,
-                                detail=f"first read as {position.upper()}; read again, the card reads it as typed"))
-            continue
-        if len(position) == 1 < len(typed_norm):
-            # an initial ("LUCA K" of "Luca K Garcia-L6pez", the reading cut at a digit) is no name to differ
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
-                                detail=f"the card was read only as far as the initial {position.upper()}"))
-            continue
-        hyphen_part = "-" in position and typed_norm in position.split("-")
-        unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
-        if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
-                confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
-                                detail=_read_unsurely(position.upper(), confidence)))
-            continue
-        why = ": part of the hyphenated name is missing" if hyphen_part else (
-            f": {value} is a nickname for {position.upper()}" if _is_nickname(typed_norm, position) else "")
-        if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
-            flags.append(flag("name_typo", name, field_label=label, typed=value, read=position.upper()))
-            checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.PROBABLE_TYPO,
-                                detail=f"suggested: {position.upper()}"))
-            continue
-        flags.append(flag("name_mismatch", name, field_label=label, typed=value, read=reading.text, why=why))
-        checks.append(Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH,
-                            detail=why.lstrip(": ")))
+        check, raised = _check_part(name, value, label, reading, index, read_again)
+        if check.status is CheckStatus.UNREADABLE:
+            # read unsurely here: another reading of the same person (the line read again deblurred, a
+            # dependent's line beside the member field) may read the part surely; it contradicts the typed
+            # name only where this reading is nothing like it either (GEENA for a typed D'Angelo), never
+            # where this reading is the typed name misread (FRANCO for François: TRANCE on another line)
+            misread = OSA.distance(typed_norms[part], check.read or "") <= NAME_UNSURE_EDITS
+            for other in others:
+                again = _check_part(name, value, label, other, _align(typed_norms, list(other.words))[part],
+                                    read_again)
+                if again[0].status is CheckStatus.MATCH or (
+                        not misread and again[0].status is not CheckStatus.UNREADABLE):
+                    check, raised = again
+                    break
+        checks.append(check)
+        if raised is not None:
+            flags.append(raised)
     return checks
+
+
+def _other_readings(reading: PrintedName, typed_norms: list[str], lines: Sequence[Line],
+                    holder_lines: Optional[Sequence[Line]]) -> list[PrintedName]:
+    """Other lines that read the same person's name: each holds the typed first name as typed (only this
+    person has it) or, where a line cannot be a relative's (``holder_lines``), the typed last name; the
+    surest reading first."""
+    if len(typed_norms) < 2:
+        return []
+    first, last = typed_norms[0], typed_norms[-1]
+    holders = {id(line) for line in holder_lines or ()}
+    found: dict[tuple[str, ...], PrintedName] = {}
+    for line in lines:
+        name = PrintedName.of_line(line)
+        # a digit among a word's letters is a letter unread ("GARCIA-L6PEZ"), not a name read surely
+        if not 2 <= len(name.words) <= 4 or name.words == reading.words or any(
+                any(ch.isdigit() for ch in word.text) and any(ch.isalpha() for ch in word.text) for word in line.words):
+            continue
+        if first in name.words or (last in name.words and id(line) in holders):
+            kept = found.get(name.words)
+            if kept is None or min(kept.confidences) < min(name.confidences):
+                found[name.words] = name
+    return sorted(found.values(), key=lambda name: -min(name.confidences))
+
+
+def _check_part(name: str, value: str, label: str, reading: PrintedName, index: int,
+                read_again: Mapping[str, Sequence[Line]]) -> tuple[Check, Optional[Flag]]:
+    """One typed name part against the word of ``reading`` it aligns with, and the flag it raises."""
+    typed_norm = normalise_name(value)
+    read_tokens = list(reading.words)
+    position, confidence = read_tokens[index], reading.confidences[index]
+    if typed_norm == position or _joined(typed_norm) in _spans(read_tokens):
+        return Check(field=name, typed=value, read=position, status=CheckStatus.MATCH), None
+    if name_read_as(value, position):
+        return Check(field=name, typed=value, read=position, status=CheckStatus.MATCH,
+                     detail=f"the card reads {position.upper()}: letters OCR takes one for another"), None
+    if _read_again_as_typed(typed_norm, position, confidence, read_again.get(position, ())):
+        return Check(field=name, typed=value, read=typed_norm, status=CheckStatus.MATCH,
+                     detail=f"first read as {position.upper()}; read again, the card reads it as typed"), None
+    if len(position) == 1 < len(typed_norm):
+        # an initial ("LUCA K" of "Luca K Garcia-L6pez", the reading cut at a digit) is no name to differ
+        return Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
+                     detail=f"the card was read only as far as the initial {position.upper()}"), None
+    hyphen_part = "-" in position and typed_norm in position.split("-")
+    unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
+    if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
+            confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
+        return Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
+                     detail=_read_unsurely(position.upper(), confidence)), None
+    why = ": part of the hyphenated name is missing" if hyphen_part else (
+        f": {value} is a nickname for {position.upper()}" if _is_nickname(typed_norm, position) else "")
+    if not why and len(position) >= 4 and OSA.distance(typed_norm, position) == 1:
+        return (Check(field=name, typed=value, read=position, status=CheckStatus.PROBABLE_TYPO,
+                      detail=f"suggested: {position.upper()}"),
+                flag("name_typo", name, field_label=label, typed=value, read=position.upper()))
+    return (Check(field=name, typed=value, read=position, status=CheckStatus.MISMATCH, detail=why.lstrip(": ")),
+            flag("name_mismatch", name, field_label=label, typed=value, read=reading.text, why=why))
 
 
 def _holds_name(line: Line, tokens: Sequence[str]) -> bool:

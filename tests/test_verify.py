@@ -642,6 +642,31 @@ def test_the_cards_other_readings_count_for_names():
     assert wrong["last_name"] == CheckStatus.MISMATCH
 
 
+def test_a_name_part_read_unsurely_is_compared_where_another_reading_of_the_person_reads_it():
+    """The kept reading of a shaken card has the dependent's line as "HANNAH GEENA 03", all but unread;
+    the reading of it deblurred has "HANNAH BRENNAN 03": the typed first name places the same person on
+    both, so a last name typed wrong is caught there (not passed as unreadable) and a right one matches.
+    A line of someone else (another first name, a relative's line) is no reading of this person; and where
+    the unsure reading is the typed name misread ("BRENAN"), another reading may confirm it, never
+    contradict it ("BRETON": one of them misread it, and nothing says which)."""
+    card = page_from_text("Oscar\nMember: CHLOE BRENNAN\nMember ID OSC45362207\nDependents")
+    payer = TEMPLATES.match([card])
+    extraction = extract_fields(payer.template, [SidePage("front", card)])
+
+    def check(kept, earlier, last_name):
+        final = [*card.lines, page_from_text(kept, confidence=0.06).lines[0]]
+        verdict = verify(ClientSubmission(first_name="Hannah", last_name=last_name, is_policy_holder=False,
+                                          policy_holder={"first_name": "Chloe", "last_name": "Brennan"}),
+                         payer, extraction, TEMPLATES, has_back=True, quality={}, card_lines=final,
+                         earlier_lines=list(page_from_text(earlier, confidence=0.63).lines))
+        return status(verdict, "last_name"), verdict.needs_review
+
+    assert check("HANNAH GEENA 03", "Dependents\nHANNAH BRENNAN 03", "D'Angelo") == (CheckStatus.MISMATCH, True)
+    assert check("HANNAH GEENA 03", "Dependents\nHANNAH BRENNAN 03", "Brennan") == (CheckStatus.MATCH, False)
+    assert check("HANNAH GEENA 03", "Dependents\nIVY BRENNAN 02", "D'Angelo") == (CheckStatus.UNREADABLE, False)
+    assert check("HANNAH BRENAN 03", "Dependents\nHANNAH BRETON 03", "Brennan") == (CheckStatus.UNREADABLE, False)
+
+
 def test_a_name_field_read_from_noise_gives_way_to_a_line_that_reads_like_the_typed_name():
     """The member name field holds nothing like the typed name ("GARVICAS TUFT AWAY", the label's
     neighbour read from a shadow's noise) while a line of the card reads it with a letter off each way,
