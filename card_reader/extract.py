@@ -253,7 +253,8 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     found = [_LabelHit(label.field, label.printed, r, start, end, score,
                        Box.enclosing([w.box for w in row.words[start:end]]), glued)
              for r, row in enumerate(rows)
-             for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))]
+             for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))
+             if not _across_columns(row.words[start:end])]
     found = [hit for hit in found if not _spelt_as_another(hit, found, rows[hit.row])]
     # each word belongs to one label: longer labels first, then better scores
     found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
@@ -269,6 +270,12 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
         kept.append(hit)
     taken = set(owner)
     return [hit for hit in kept if not _tail_of_garbled_label(hit, rows[hit.row], index, taken)]
+
+
+def _across_columns(words: Sequence[Word]) -> bool:
+    """Whether words that spell a label stand a column gap apart: two columns' headers, not one label
+    ("SUBSCRIBER" of "SUBSCRIBER NAME", its second word lost to glare, and the next column's "ID:")."""
+    return any(b.box.x - a.box.right > COLUMN_GAP * max(a.box.h, b.box.h) for a, b in zip(words, words[1:]))
 
 
 def _spelt_as_another(hit: _LabelHit, found: list[_LabelHit], row: Line) -> bool:
@@ -498,13 +505,20 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
               and not _in_value_column(c.box, hit, rows, hits)
               and not (spec.shape and spec.shape_regex.fullmatch(c.value)) for c in out)
     if Placement.BELOW in spec.placement and far:
+        passed: list[Word] = []  # text of the label's size under it, on the lines nearer than the value's
         for below in _rows_below(hit, rows):
             words = _column_words(hit, rows[below], hits, below, max_tokens,
                                   identifier=spec.identifier_like)
             found = _read_value(hit, spec, words, side, "below")
             if found:
-                out = found
+                # other text between a value and the label (over half of the narrower of the two wide) is no
+                # part of a column: an address's "CT 06147" three lines under "ID", with a date right under
+                # it, is not its value; the end of a name under the label's first word is no such text
+                if not any(min(w.box.right, c.box.right) - max(w.box.x, c.box.x) > min(w.box.w, c.box.w) / 2
+                           for w in passed for c in found):
+                    out = found
                 break
+            passed += [w for w in words if any(ch.isalnum() for ch in w.text) and 2 * w.box.h >= hit.box.h]
     return out
 
 

@@ -55,6 +55,29 @@ def test_uhc_health_plan_first_and_member_id_below_its_label():
     assert value(e, "group_number") == "0705214"
 
 
+def test_a_label_with_other_text_right_under_it_takes_no_value_from_farther_down():
+    """"ID" (of "Payer ID", set on a row of its own by blur) has a date under it and an address's state
+    and ZIP code two lines down: with other text between them, standing over it, the address is not the
+    label's value. An empty line between a label and its value, or a name under the label's first word
+    that ends where the value begins, still leaves the value its own."""
+    _, e = read("WellCare Plan\nID\nSunday 09/01/2028\nHartford, CT 06147")
+    assert value(e, "member_id") is None
+    _, e = read("WellCare Plan\nMember ID\n\nW123456789")
+    assert value(e, "member_id") == "W123456789"
+    _, e = read("WellCare Plan\nMember:    ID\nALEXANDER BECKER\n             103251529")
+    assert value(e, "member_id") == "103251529"
+
+
+def test_words_a_column_apart_are_two_headers_not_one_label():
+    """Glare took "NAME" of the "SUBSCRIBER NAME" header: "SUBSCRIBER" and the next column's "ID:" spell
+    Cigna's "Subscriber ID", but stand a column apart: each heads its own column, the name under one and
+    the member ID under the other. Spelt as one label, the words stand a word space apart."""
+    _, e = read("Cigna Healthcare\nSUBSCRIBER              ID:\nDANIEL T SMITH-JONES    648766419", payer="cigna")
+    assert (value(e, "member_id"), value(e, "subscriber_name")) == ("648766419", "DANIEL T SMITH-JONES")
+    _, e = read("Cigna Healthcare\nSubscriber ID\n648766419", payer="cigna")
+    assert e.fields["member_id"].label == "Subscriber ID" and value(e, "member_id") == "648766419"
+
+
 def test_umr_issuer_is_not_an_id():
     _, e = read("UMR   A UnitedHealthcare Company\n"
                 "Issuer (80840) 9151014609\n"
