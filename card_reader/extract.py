@@ -253,9 +253,9 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     found = [_LabelHit(label.field, label.printed, r, start, end, score,
                        Box.enclosing([w.box for w in row.words[start:end]]), glued)
              for r, row in enumerate(rows)
-             for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))
-             if not _across_columns(row.words[start:end])]
-    found = [hit for hit in found if not _spelt_as_another(hit, found, rows[hit.row])]
+             for label, start, end, score, glued in _row_matches(index, tuple(w.text for w in row.words))]
+    found = [hit for hit in found if not _spelt_as_another(hit, found, rows[hit.row])
+             and not _two_headers(hit, found, rows[hit.row])]
     # each word belongs to one label: longer labels first, then better scores
     found.sort(key=lambda h: (-len(squash(h.label)) * h.score, -h.score))  # exact and long first
     # the same words may label two fields ("Member" for a name, "Member #" for an ID): the value decides
@@ -272,10 +272,16 @@ def _find_labels(template: PayerTemplate, rows: list[Line]) -> list[_LabelHit]:
     return [hit for hit in kept if not _tail_of_garbled_label(hit, rows[hit.row], index, taken)]
 
 
-def _across_columns(words: Sequence[Word]) -> bool:
-    """Whether words that spell a label stand a column gap apart: two columns' headers, not one label
-    ("SUBSCRIBER" of "SUBSCRIBER NAME", its second word lost to glare, and the next column's "ID:")."""
-    return any(b.box.x - a.box.right > COLUMN_GAP * max(a.box.h, b.box.h) for a, b in zip(words, words[1:]))
+def _two_headers(hit: _LabelHit, found: list[_LabelHit], row: Line) -> bool:
+    """Whether words that spell a label stand a column gap apart and those after the gap are a label of
+    their own: two columns' headers ("SUBSCRIBER" of "SUBSCRIBER NAME", its second word lost to glare,
+    and the next column's "ID:"), not one label. Words after the gap that are no label leave it standing
+    ("MEMBER:  IDa", the colon read as a letter: only the whole spells a label)."""
+    words = row.words
+    gaps = [i for i in range(hit.start + 1, hit.end)
+            if words[i].box.x - words[i - 1].box.right > COLUMN_GAP * max(words[i].box.h, words[i - 1].box.h)]
+    return any(other.row == hit.row and other.start == gap and other.end <= hit.end and other is not hit
+               for gap in gaps for other in found)
 
 
 def _spelt_as_another(hit: _LabelHit, found: list[_LabelHit], row: Line) -> bool:

@@ -71,11 +71,17 @@ def test_a_label_with_other_text_right_under_it_takes_no_value_from_farther_down
 def test_words_a_column_apart_are_two_headers_not_one_label():
     """Glare took "NAME" of the "SUBSCRIBER NAME" header: "SUBSCRIBER" and the next column's "ID:" spell
     Cigna's "Subscriber ID", but stand a column apart: each heads its own column, the name under one and
-    the member ID under the other. Spelt as one label, the words stand a word space apart."""
+    the member ID under the other. Spelt as one label, the words stand a word space apart. Where the
+    words after the gap are no label of their own ("IDa", the colon read as a letter, read unsurely), the
+    whole still spells one."""
     _, e = read("Cigna Healthcare\nSUBSCRIBER              ID:\nDANIEL T SMITH-JONES    648766419", payer="cigna")
     assert (value(e, "member_id"), value(e, "subscriber_name")) == ("648766419", "DANIEL T SMITH-JONES")
     _, e = read("Cigna Healthcare\nSubscriber ID\n648766419", payer="cigna")
     assert e.fields["member_id"].label == "Subscriber ID" and value(e, "member_id") == "648766419"
+    page = page_from_text("Aetna\nMEMBER:            IDa\nALEXANDER BECKER\n                   103251529",
+                          confidence=0.7)
+    e = extract_fields(TEMPLATES.match([page]).template, [SidePage("front", page)])
+    assert value(e, "member_id") == "103251529"
 
 
 def test_umr_issuer_is_not_an_id():
