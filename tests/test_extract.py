@@ -3,7 +3,7 @@
 import pytest
 
 from card_reader.extract import SidePage, extract_fields
-from card_reader.ocr import page_from_text
+from card_reader.ocr import Block, Box, Line, Page, Word, page_from_text
 from card_reader.templates import load_templates, portal_group_value
 from card_reader.verify import LOW_CONFIDENCE
 
@@ -66,6 +66,12 @@ def test_a_label_with_other_text_right_under_it_takes_no_value_from_farther_down
     assert value(e, "member_id") == "W123456789"
     _, e = read("WellCare Plan\nMember:    ID\nALEXANDER BECKER\n             103251529")
     assert value(e, "member_id") == "103251529"
+    # the top of the value's own line, split off by blur ("Pee, ala" over "FRANCO K FOSTER"), is not between
+    page = page_from_text("oscar\nNAME\n\nFRANCO K FOSTER\nMember ID OSC78679345")
+    top = Line((Word("Pee,", Box(20, 118, 56, 14), 0.46), Word("ala", Box(160, 118, 42, 14), 0.38)))
+    page = Page(page.width, page.height, (*page.blocks, Block((top,))))
+    e = extract_fields(TEMPLATES.match([page]).template, [SidePage("front", page)])
+    assert value(e, "member_name") == "FRANCO K FOSTER"
 
 
 def test_words_a_column_apart_are_two_headers_not_one_label():
