@@ -518,11 +518,11 @@ def _candidates_for_hit(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits:
             found = _read_value(hit, spec, words, side, "below")
             if found:
                 # other text between a value and the label (over half of the narrower of the two wide, and
-                # above the value: not the top of its own line, split off) is no part of a column: an
-                # address's "CT 06147" three lines under "ID", with a date right under it, is not its
-                # value; the end of a name under the label's first word is no such text
+                # wholly above the value: not the top of its own line split off, nor a speck on it) is no
+                # part of a column: an address's "CT 06147" three lines under "ID", with a date right under
+                # it, is not its value; the end of a name under the label's first word is no such text
                 if not any(min(w.box.right, c.box.right) - max(w.box.x, c.box.x) > min(w.box.w, c.box.w) / 2
-                           and w.box.bottom <= c.box.y + c.box.h / 4 for w in passed for c in found):
+                           and w.box.bottom <= c.box.y for w in passed for c in found):
                     out = found
                 break
             passed += [w for w in words if any(ch.isalnum() for ch in w.text) and 2 * w.box.h >= hit.box.h]

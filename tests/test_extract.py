@@ -68,7 +68,7 @@ def test_a_label_with_other_text_right_under_it_takes_no_value_from_farther_down
     assert value(e, "member_id") == "103251529"
     # the top of the value's own line, split off by blur ("Pee, ala" over "FRANCO K FOSTER"), is not between
     page = page_from_text("oscar\nNAME\n\nFRANCO K FOSTER\nMember ID OSC78679345")
-    top = Line((Word("Pee,", Box(20, 118, 56, 14), 0.46), Word("ala", Box(160, 118, 42, 14), 0.38)))
+    top = Line((Word("Pee,", Box(20, 112, 56, 14), 0.46), Word("ala", Box(160, 112, 42, 14), 0.38)))
     page = Page(page.width, page.height, (*page.blocks, Block((top,))))
     e = extract_fields(TEMPLATES.match([page]).template, [SidePage("front", page)])
     assert value(e, "member_name") == "FRANCO K FOSTER"
