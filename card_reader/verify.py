@@ -561,7 +561,7 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
     checks = []
     for part, ((name, value), index) in enumerate(zip(typed_parts, _align(typed_norms, list(reading.words)))):
         label = "Policy holder's " + _label(name.split(".")[-1]) if prefix else _label(name).capitalize()
-        check, raised = _check_part(name, value, label, reading, index, read_again)
+        check, raised = _check_part(name, value, typed_norms[part], label, reading, index, read_again)
         if check.status is CheckStatus.UNREADABLE:
             # read unsurely here: another reading of the same person (the line read again deblurred, a
             # dependent's line beside the member field) may read the part surely; it contradicts the typed
@@ -569,8 +569,8 @@ def _check_name(prefix: str, first: Optional[str], last: Optional[str], printed:
             # where this reading is the typed name misread (FRANCO for François: TRANCE on another line)
             misread = OSA.distance(typed_norms[part], check.read or "") <= NAME_UNSURE_EDITS
             for other in others:
-                again = _check_part(name, value, label, other, _align(typed_norms, list(other.words))[part],
-                                    read_again)
+                again = _check_part(name, value, typed_norms[part], label, other,
+                                    _align(typed_norms, list(other.words))[part], read_again)
                 if again[0].status is CheckStatus.MATCH or (
                         not misread and again[0].status is not CheckStatus.UNREADABLE):
                     check, raised = again
@@ -604,10 +604,10 @@ def _other_readings(reading: PrintedName, typed_norms: list[str], lines: Sequenc
     return sorted(found.values(), key=lambda name: -min(name.confidences))
 
 
-def _check_part(name: str, value: str, label: str, reading: PrintedName, index: int,
+def _check_part(name: str, value: str, typed_norm: str, label: str, reading: PrintedName, index: int,
                 read_again: Mapping[str, Sequence[Line]]) -> tuple[Check, Optional[Flag]]:
-    """One typed name part against the word of ``reading`` it aligns with, and the flag it raises."""
-    typed_norm = normalise_name(value)
+    """One typed name part (``typed_norm``: normalised) against the word of ``reading`` it aligns with, and
+    the flag it raises."""
     read_tokens = list(reading.words)
     position, confidence = read_tokens[index], reading.confidences[index]
     if typed_norm == position or _joined(typed_norm) in _spans(read_tokens):
