@@ -278,8 +278,7 @@ def _two_headers(hit: _LabelHit, found: list[_LabelHit], row: Line) -> bool:
     and the next column's "ID:"), not one label. Words after the gap that are no label leave it standing
     ("MEMBER:  IDa", the colon read as a letter: only the whole spells a label)."""
     words = row.words
-    gaps = [i for i in range(hit.start + 1, hit.end)
-            if words[i].box.x - words[i - 1].box.right > COLUMN_GAP * max(words[i].box.h, words[i - 1].box.h)]
+    gaps = [i for i in range(hit.start + 1, hit.end) if _apart(words[i - 1], words[i], COLUMN_GAP)]
     return any(other.row == hit.row and other.start == gap and other.end <= hit.end and other is not hit
                for gap in gaps for other in found)
 
@@ -1265,11 +1264,16 @@ def _phrases(words: tuple[Word, ...], gap: float = PHRASE_GAP) -> list[tuple[Wor
     school's name printed in the same line as an ID, across a box border, is a phrase of its own."""
     phrases, start = [], 0
     for i in range(1, len(words)):
-        if words[i].box.x - words[i - 1].box.right > gap * max(words[i].box.h, words[i - 1].box.h):
+        if _apart(words[i - 1], words[i], gap):
             phrases.append(words[start:i])
             start = i
     phrases.append(words[start:])
     return phrases
+
+
+def _apart(left: Word, right: Word, gap: float) -> bool:
+    """Whether the space between two words of a line is wider than ``gap`` word heights (the taller's)."""
+    return right.box.x - left.box.right > gap * max(left.box.h, right.box.h)
 
 
 def _compose(name: str, spec: FieldSpec, candidates: dict[str, list[Candidate]]) -> Optional[Candidate]:
