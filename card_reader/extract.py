@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import math
 import re
 import statistics
 from dataclasses import dataclass, field, replace
@@ -147,9 +148,16 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 # supersedes the number read alone as the whole value
                 prefixed = [found for c in candidates[spec.compose[-1]]
                             if (found := _with_part_before(name, template, c, read))]
+                # the number's header lost too but for a label of the whole ("Prefix  ID Humbe  Sfx"): a
+                # value read under it that takes repairs to be a whole value (A02129824 as AOZ129824) is
+                # the number, after the prefix read under its own header on its line, however far
+                prefixed += [found for c in candidates[name] if c.repaired and c.placement != "composed"
+                             and (found := _with_part_before(name, template, c, read, candidates[spec.compose[0]]))]
                 if prefixed:
                     candidates[name] = [c for c in candidates[name]
-                                        if not any(c.value == p.parts[-1].value for p in prefixed)] + prefixed
+                                        if not any(c.value == p.parts[-1].value or (
+                                            c.side == p.side and c.box.overlap(p.parts[-1].box) > 0.5)
+                                                   for p in prefixed)] + prefixed
             if not candidates[name]:
                 # the whole value printed under one part's label ("ID Number" above "RCA A43102083"),
                 # repaired where the whole value's shape requires ("XPNNO5744526": an O touching a digit)
@@ -1138,32 +1146,35 @@ def _part_as_whole(name: str, template: PayerTemplate, part: Candidate) -> Optio
     return None
 
 
-def _with_part_before(name: str, template: PayerTemplate, last: Candidate,
-                      read: Sequence[_SideRead]) -> Optional[Candidate]:
+def _with_part_before(name: str, template: PayerTemplate, last: Candidate, read: Sequence[_SideRead],
+                      headed: Sequence[Candidate] = ()) -> Optional[Candidate]:
     """A value printed in two parts whose last part was read (under its label) and whose first part's label
-    was lost: composed with the word before it in its row (``_with_first_part``)."""
+    was lost: composed with the word before it in its row (``_with_first_part``). A first part read under
+    its own header (``headed``) is a column of the same row of headers: within reach however far."""
     for side, rows, _, _ in read:
         if side != last.side:
             continue
         for row in rows:
             inside = [i for i, w in enumerate(row.words) if w.box.overlap(last.box) > 0.5]
             if inside and inside[0] > 0:
-                found = _with_first_part(name, template, row.words[inside[0] - 1],
-                                         [row.words[i] for i in inside], side)
+                before = row.words[inside[0] - 1]
+                found = _with_first_part(name, template, before, [row.words[i] for i in inside], side,
+                                         math.inf if any(p.side == side and p.box.overlap(before.box) > 0.5
+                                                         for p in headed) else FAR_BESIDE)
                 if found:
                     return replace(found, trust=min(found.trust, last.trust), label=last.label)
     return None
 
 
 def _with_first_part(name: str, template: PayerTemplate, before: Word, words: list[Word],
-                     side: str) -> Optional[Candidate]:
+                     side: str, reach: float = FAR_BESIDE) -> Optional[Candidate]:
     """The value of a field printed in two parts, composed from the word before ``words`` and ``words``,
     where each has its part's shape unrepaired (the first as printed: "Box" of "P.O. Box 618681" is no
-    prefix) and the first stands within its reach (``FAR_BESIDE`` letter heights: the next column of a
+    prefix) and the first stands within its ``reach`` (``FAR_BESIDE`` letter heights: the next column of a
     prefix row)."""
     spec = template.fields[name]
     if len(spec.compose) != 2 or not template.fields[spec.compose[0]].regex.fullmatch(before.text) \
-            or words[0].box.x - before.box.right > FAR_BESIDE * before.box.h:
+            or words[0].box.x - before.box.right > reach * before.box.h:
         return None
     parts = [_shaped(part, template.fields[part], chosen, side)
              for part, chosen in zip(spec.compose, ([before], words))]
@@ -1239,15 +1250,20 @@ def _word_of_letters(text: str) -> bool:
 
 def _holds_a_word(words: Sequence[Word]) -> bool:
     """Whether a run of several words holds a word of letters (``_word_of_letters``) printed apart from
-    the word after it. One the engine split off the rest of its token stands closer to it than half a
-    letter's width ("KMZHT 2188299" for KMZHT2188299); a space between words is wider. Words without
-    geometry (a re-read line's) are taken as apart."""
+    the words beside it. One the engine split off the rest of its token stands closer to it than half a
+    letter's width, before it or after it ("KMZHT 2188299" for KMZHT2188299, "6531 ABDDDC" for
+    6531ABDDDC); a space between words is wider. Words without geometry (a re-read line's) are taken as
+    apart."""
     if len(words) < 2:
         return False
-    for word, after in zip(words, [*words[1:], None]):
+    def glued(left: Optional[Word], right: Optional[Word], pitch: float) -> bool:
+        return left is not None and right is not None and left.box.w > 0 and right.box.w > 0 \
+            and right.box.x - left.box.right <= 0.5 * pitch
+
+    for before, word, after in zip([None, *words[:-1]], words, [*words[1:], None]):
         if _word_of_letters(word.text):
             pitch = word.box.w / max(1, len(word.text))
-            if after is None or word.box.w == 0 or after.box.x - word.box.right > 0.5 * pitch:
+            if not glued(before, word, pitch) and not glued(word, after, pitch):
                 return True
     return False
 

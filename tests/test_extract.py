@@ -575,6 +575,20 @@ def test_a_value_printed_in_parts_is_settled_part_by_part():
     assert settled.value == "SFJET0267210"
 
 
+def test_a_number_read_under_a_garbled_header_joins_the_prefix_read_under_its_own():
+    """"Prefix  ID Humbe  Six": the number's header lost but for "ID", the member ID's label. The number
+    under it, A02129824, is no Anthem ID (it would take two look-alikes to be one, AOZ129824); after the
+    prefix read under its header on the same line it is the number part: XLEA02129824, unrepaired."""
+    words = [("Anthem", (50, 40, 200, 40)), ("Prefix", (45, 264, 64, 19)), ("ID", (309, 264, 23, 19)),
+             ("Humbe", (341, 263, 82, 21)), ("Six", (701, 260, 42, 25)), ("XLE", (45, 305, 93, 37)),
+             ("A02129824", (307, 305, 247, 37)), ("01", (704, 305, 51, 36))]
+    e = read_placed("anthem", *words)
+    assert value(e, "member_id") == "XLEA02129824" and e.fields["member_id"].repaired == 0
+    # with no prefix before it, the number is no more than it was
+    e = read_placed("anthem", *[w for w in words if w[0] != "XLE"])
+    assert value(e, "member_id") != "XLEA02129824"
+
+
 def test_a_re_read_that_lost_the_prefix_votes_for_the_whole_value():
     from dataclasses import replace
 
@@ -1159,6 +1173,14 @@ def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():
     e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, ("KMZHT", (53, 451, 143, 35)),
                     ("2188299", (226, 451, 202, 35)))
     assert value(e, "member_id") != "KMZHT2188299"
+    # ... and after it: "6531 ABDDDC" 8 px apart is the group 6531ABDDDC, not 6531 and a word
+    group = ("GROUP", (49, 289, 146, 26))
+    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), group, ("6531", (49, 324, 105, 41)),
+                    ("ABDDDC", (162, 322, 215, 41)))
+    assert value(e, "group_number") == "6531ABDDDC"
+    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), group, ("6531", (49, 324, 105, 41)),
+                    ("ABDDDC", (190, 322, 215, 41)))
+    assert value(e, "group_number") != "6531ABDDDC"
 
 
 def test_oscars_own_letters_read_in_lower_case_or_as_look_alikes_still_make_its_id():
