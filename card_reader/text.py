@@ -138,11 +138,12 @@ def name_read_as(typed: str, read: str) -> bool:
             return True
     if not accents and len(read_chars) == len(typed_chars) + 1:
         # a client types the card's accented vowel plain (Muller for MÜLLER): one vowel split by OCR into
-        # two other letters (MIILLER), never the vowel doubled (MIILLER is no Miller)
+        # two other letters (MIILLER), never the vowel doubled (MIILLER is no Miller), and nothing else
+        # read otherwise (OPEN is no Dan: D read as O besides)
         for i, (base, _) in enumerate(typed_chars):
             if base in ACCENTED_VOWELS and base not in read_chars[i:i + 2]:
                 variant = typed_chars[:i] + [(base, True)] * 2 + typed_chars[i + 1:]
-                if _look_alike_reading(variant, read_chars):
+                if all(accented or letter == got for (letter, accented), got in zip(variant, read_chars)):
                     return True
     return False
 

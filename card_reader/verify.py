@@ -37,6 +37,7 @@ NAME_UNSURE_EDITS = 2
 # ... but a name read unsurely that shares almost nothing with the typed one (a fuzzy ratio under this:
 # SMITH-JJONES for a typed Bianchi scores 21, a misread BLANCHL 71) still contradicts it
 NAME_UNLIKE = 30
+NAME_NOISE = 0.3  # ... unless read as unsurely as noise is (SWAMI at 0.20 for a typed Thompson): unreadable
 # a name word read with a digit for one of its letters is unsure (under NAME_SURE), yet sure enough that
 # a typed name far from it is a mistake
 LETTER_UNREAD = 0.6
@@ -434,15 +435,22 @@ GENERIC_PAYER_WORDS = frozenset("""health healthcare insurance insurer medical m
     hmo ppo epo pos care company co inc corp corporation group the of and for network choice""".split())
 
 
+WEB_ADDRESS = re.compile(r"\bwww\b|\.(?:com|org|net|gov)\b", re.IGNORECASE)
+
+
 def _printed_on_card(text: str, card_lines: Sequence[Line]) -> bool:
-    """The typed provider's name is on the card: whole, or every distinctive word of it."""
+    """The typed provider's name is on the card: whole, or every distinctive word of it, as a word or
+    inside the card's web address, which runs a payer's words together (blueshieldca.com)."""
     wanted = squash(text)
     if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line.text)) >= 90 for line in card_lines
                                 if len(squash(line.text)) >= len(wanted) - 1):
         return True
     distinctive = [w for w in normalise_name(text).split() if len(w) >= 3 and w not in GENERIC_PAYER_WORDS]
     card_words = {w for line in card_lines for w in normalise_name(line.text).split()}
-    return bool(distinctive) and all(any(fuzz.ratio(w, c) >= 88 for c in card_words) for w in distinctive)
+    addresses = [squash(line.text).casefold() for line in card_lines if WEB_ADDRESS.search(line.text)]
+    return bool(distinctive) and all(any(fuzz.ratio(w, c) >= 88 for c in card_words)
+                                     or (len(w) >= 4 and any(w in address for address in addresses))
+                                     for w in distinctive)
 
 
 # --- people -----------------------------------------------------------------------------------
@@ -623,7 +631,7 @@ def _check_part(name: str, value: str, typed_norm: str, label: str, reading: Pri
         return Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,
                      detail=f"the card was read only as far as the initial {position.upper()}"), None
     hyphen_part = "-" in position and typed_norm in position.split("-")
-    unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4
+    unlike = fuzz.ratio(typed_norm, position) < NAME_UNLIKE and len(position) >= 4 and confidence >= NAME_NOISE
     if not hyphen_part and ((confidence < LOW_CONFIDENCE and not unlike) or (
             confidence < NAME_SURE and OSA.distance(typed_norm, position) <= NAME_UNSURE_EDITS)):
         return Check(field=name, typed=value, read=position, status=CheckStatus.UNREADABLE,

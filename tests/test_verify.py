@@ -8,6 +8,7 @@ from card_reader.extract import Candidate, SidePage, extract_fields
 from card_reader.models import CheckStatus, ClientSubmission, Severity, SideQuality
 from card_reader.ocr import Block, Box, Line, Word, page_from_text
 from card_reader.templates import load_templates
+from card_reader.text import name_read_as
 from card_reader.verify import POLICY, PrintedName, doubted_names, verify
 
 TEMPLATES = load_templates()
@@ -173,6 +174,16 @@ def test_unknown_payer_printed_on_card_is_info_only():
     assert not verdict.needs_review and "payer_unlisted" in codes(verdict)
 
 
+def test_a_payers_name_may_be_printed_only_in_its_web_address():
+    """"Blue Shield of" lost to a logo's glare, "shield" is on the card in its web address alone
+    (blueshieldca.com); a word inside other prose is no such evidence."""
+    card = "Ok California i\nTrio HMO\nID XEH656112720\nBlue Claims\n{}"
+    verdict = run(card.format("www. blueshieldca. com"), "b", insurance_provider="Blue Shield of California")
+    assert "payer_unlisted" in codes(verdict) and not verdict.needs_review
+    verdict = run(card.format("Shieldsman Claims Office"), "b", insurance_provider="Blue Shield of California")
+    assert "payer_unknown" in codes(verdict) and verdict.needs_review
+
+
 def test_unknown_payer_not_on_card_needs_review():
     verdict = run(HUMANA, "b", insurance_provider="Molina")
     assert "payer_unknown" in codes(verdict) and verdict.needs_review
@@ -324,6 +335,16 @@ def test_a_letter_that_is_no_look_alike_or_a_short_name_stays_a_typo():
                                  ("DAVID MIILLER", "David", "Miller")):  # no vowel split: a doubled I
         verdict = run(f"Cigna Healthcare\nID 122222222\nName {printed}", "b", first_name=first, last_name=last)
         assert verdict.needs_review, printed
+
+
+def test_a_vowel_split_in_two_is_the_only_misreading_a_name_is_allowed():
+    """OCR may split a vowel into two letters (MIILLER for Muller), but a word with a look-alike besides is
+    another word: OPEN is not a typed Dan (D read as O, A as PE), so the plan line is not the name read."""
+    card = "Harborview Advantage Plus\nFOSTER, DANIEL\nMember # H39707870\nNetwork\nOpen Access"
+    verdict = run(card, "b", first_name="Dan", last_name="Foster")
+    assert status(verdict, "first_name") == CheckStatus.MISMATCH, verdict.checks
+    assert status(verdict, "last_name") == CheckStatus.MATCH, verdict.checks
+    assert not name_read_as("Dan", "OPEN") and name_read_as("Muller", "MIILLER")
 
 
 def test_unlabelled_last_first_line_is_the_members_and_a_nickname_is_caught():
@@ -589,6 +610,9 @@ def test_a_name_read_unsurely_but_nothing_like_the_typed_one_is_still_a_mismatch
     assert status(other, "last_name") == CheckStatus.MISMATCH and other.needs_review
     misread = run(card.replace("SMITH-JONES", "BLANCHL"), "b", confidence=0.4, first_name="Anna", last_name="Bianchi")
     assert status(misread, "last_name") == CheckStatus.UNREADABLE and not misread.needs_review
+    # ... but a word read as surely as noise is (SWAMI at 0.20 for a typed Thompson on a shaken photo)
+    noise = run(card.replace("SMITH-JONES", "SWAMI"), "b", confidence=0.2, first_name="Anna", last_name="Thompson")
+    assert status(noise, "last_name") == CheckStatus.UNREADABLE and "name_mismatch" not in codes(noise)
 
 
 def test_a_doubted_name_read_again_as_typed_by_most_readings_matches():
