@@ -151,7 +151,7 @@ def extract_fields(template: PayerTemplate, pages: Iterable[SidePage]) -> Extrac
                 # the number's header lost too but for a label of the whole ("Prefix  ID Humbe  Sfx"): a
                 # value read under it that takes repairs to be a whole value (A02129824 as AOZ129824) is
                 # the number, after the prefix read under its own header on its line, however far
-                prefixed += [found for c in candidates[name] if c.repaired and c.placement != "composed"
+                prefixed += [found for c in candidates[name] if c.repaired
                              and (found := _with_part_before(name, template, c, read, candidates[spec.compose[0]]))]
                 if prefixed:
                     candidates[name] = [c for c in candidates[name]
@@ -1256,6 +1256,7 @@ def _holds_a_word(words: Sequence[Word]) -> bool:
     apart."""
     if len(words) < 2:
         return False
+
     def glued(left: Optional[Word], right: Optional[Word], pitch: float) -> bool:
         return left is not None and right is not None and left.box.w > 0 and right.box.w > 0 \
             and right.box.x - left.box.right <= 0.5 * pitch
