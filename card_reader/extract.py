@@ -549,14 +549,14 @@ def _label_right(hit: _LabelHit, row: Line, value: Box) -> int:
 
 def _in_value_column(box: Box, hit: _LabelHit, rows: list[Line], hits: list[_LabelHit]) -> bool:
     """Whether a value beside ``hit`` starts, within a letter height, where the value beside another label
-    of the same column of labels (left edges within a letter height) starts, near its own label."""
+    of the same column of labels (left edges within a letter height) starts: a column of values beside
+    the column of labels, however far the tab stop ("Name:" and "ID Number", both values at x=355)."""
     for other in hits:
         if other.row == hit.row or abs(other.box.x - hit.box.x) > hit.box.h:
             continue
         row = rows[other.row]
         value = _value_words_after(row, other.end, len(row.words), 1)  # past a lone '#' or ':'
-        if value and abs(value[0].box.x - box.x) <= hit.box.h and \
-                value[0].box.x - other.box.right <= FAR_BESIDE * other.box.h:
+        if value and abs(value[0].box.x - box.x) <= hit.box.h:
             return True
     return False
 

@@ -658,6 +658,22 @@ def test_a_short_label_s_value_far_beside_it_in_the_column_of_values_is_its_own(
     assert group(300) == "R8398642"
 
 
+def test_values_in_a_column_of_their_own_far_from_a_column_of_labels_are_the_labels():
+    """A column of labels and, a tab stop further, a column of values ("Name:" and "ID Number", their values
+    both starting at x=355): the value beside "ID Number" is its own, however far, not the unlabelled
+    contract number under the label."""
+    def member(value_x):
+        e = read_placed("generic", ("Harborview", (764, 57, 468, 64)), ("Name:", (48, 210, 104, 22)),
+                        ("RENEE", (355, 203, 127, 28)), ("FITZGERALD", (510, 206, 258, 26)),
+                        ("ID", (51, 266, 41, 21)), ("Number", (116, 264, 135, 24)),
+                        ("K88362857", (value_x, 260, 229, 28)), ("H6876", (49, 316, 109, 25)),
+                        ("352", (186, 316, 63, 25)))
+        return value(e, "member_id")
+
+    assert member(355) == "K88362857"
+    assert member(520) != "K88362857"  # no other value starts there: perhaps the next column's
+
+
 def test_a_large_date_or_another_fields_value_is_not_the_main_number():
     e = read_placed("cigna", ("Cigna", (54, 50, 249, 40)), ("Open", (50, 157, 80, 32)), ("Access", (140, 157, 110, 32)),
                     ("12/20/1988", (51, 263, 302, 92)), ("Group", (50, 391, 90, 38)),
@@ -1036,12 +1052,13 @@ def test_a_number_in_the_main_numbers_column_is_told_by_its_type_not_by_a_smeare
 def test_a_value_of_the_fields_own_shape_far_beside_its_label_is_its_own():
     """"SCHOOL        Lakemont College", the school's name in the column of values far from its label, is the
     school, not the member's name under the label: a school's name is a value found even with no label.
-    A far value of no school's shape is still the next column's."""
+    A far value of no school's shape is still the next column's, where no other value starts there (a
+    column of values beside the column of labels makes it the label's: see the test of such columns)."""
     _, e = read("UnitedHealthcare StudentResources\n"
                 "SCHOOL          Lakemont College\nSOFIA KAUR\nSR ID:          730619932", payer="uhc_student_resources")
     assert value(e, "school_name") == "Lakemont College"
     _, e = read("UnitedHealthcare StudentResources\n"
-                "SCHOOL          Lakemont Hall\nWestbrook University\nSR ID:          730619932",
+                "SCHOOL          Lakemont Hall\nWestbrook University\nSR ID: 730619932",
                 payer="uhc_student_resources")
     assert value(e, "school_name") == "Westbrook University"
 
@@ -1059,16 +1076,18 @@ def test_the_end_of_a_distractors_label_garbled_by_a_letter_labels_nothing():
 def test_a_values_distance_from_its_label_is_measured_from_the_mark_that_closes_it():
     """"Member  #   H87893587" in large type: the value stands near the '#' that ends its label, so it is
     the label's own, not the next column's, and the Medicare contract number under it ("R6748 986") is not
-    taken. The same value far past the mark is the next column's; the line under the label is read."""
-    def card(mark_x):
+    taken. The same value far past the mark is the next column's, where no other value starts where it
+    does (none of a column of values); the line under the label is read."""
+    def card(mark_x, column_x=280):
         return read_placed("generic", ("Humana", (834, 62, 396, 73)), ("GROUP", (54, 249, 97, 24)),
-                           ("#", (166, 252, 15, 18)), ("774710", (280, 239, 202, 44)), ("Member", (55, 329, 109, 23)),
-                           ("JAMES", (274, 319, 176, 54)), ("OKAFOR", (472, 319, 229, 44)),
+                           ("#", (166, 252, 15, 18)), ("774710", (column_x, 239, 202, 44)),
+                           ("Member", (55, 329, 109, 23)), ("JAMES", (column_x - 6, 319, 176, 54)),
+                           ("OKAFOR", (column_x + 192, 319, 229, 44)),
                            ("Member", (55, 409, 109, 23)), ("#", (mark_x, 411, 14, 19)),
                            ("H87893587", (280, 399, 311, 65)), ("R6748", (55, 475, 114, 30)), ("986", (184, 475, 67, 30)),
                            ("MEDICARE", (265, 475, 191, 30)), ("R", (471, 476, 23, 28)))
     assert value(card(181), "member_id") == "H87893587"
-    assert value(card(166), "member_id") == "R6748986"
+    assert value(card(166, column_x=200), "member_id") == "R6748986"
 
 
 def test_a_whole_value_under_one_parts_label_is_repaired_to_the_whole_values_shape():
