@@ -132,6 +132,12 @@ def test_a_small_label_beside_a_large_value_is_read_apart_each_at_its_own_scale(
     engine = CropRecorder()
     reread_region(engine, image, Box(20, 290, 400, 50))
     assert len(engine.crops) == 1
+    # however close: "MEMBER ID" 15 px from a number 50 px tall, nearer than a third of the line's height
+    image[165:215, 160:175] = 255
+    image[165:215, 175:190] = 0
+    engine = CropRecorder()
+    reread_region(engine, image, Box(20, 150, 620, 80))
+    assert len(engine.crops) == 2
 
 
 def test_a_label_read_into_the_values_box_is_left_out_of_the_value_read_again():
