@@ -465,6 +465,9 @@ def reread_dropped_line(engine: OcrEngine, renderings: Sequence[tuple[np.ndarray
     return best
 
 
+TYPE_SIZE_RATIO = 1.6  # words this much taller or shorter than their neighbours are set in another type size
+
+
 def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, int]]:
     """A line of ink cut where its type size changes (a small "Member ID" beside a large number: read as one
     line, scaled by the tall glyphs, the small ones are lost): runs of words of one height, each as
@@ -520,9 +523,6 @@ def _one_type_size(piece: list[int], glyph: list[int]) -> bool:
     if max(height, glyph_height) <= TYPE_SIZE_RATIO * min(height, glyph_height):
         return True
     return glyph_height < height and glyph[1] - glyph[0] < 2 * glyph_height
-
-
-TYPE_SIZE_RATIO = 1.6  # words this much taller or shorter than their neighbours are set in another type size
 
 
 def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:

@@ -1185,21 +1185,18 @@ def test_a_bcbs_rows_parts_are_read_only_where_a_field_composes_them():
 def test_a_word_of_letters_the_engine_split_off_its_number_is_part_of_it():
     """"KMZHT 2188299" 13 px apart (under half a letter's width) is one printed token, KMZHT2188299; the
     same words a space apart are a word and a number."""
-    label = ("ID", (52, 408, 37, 23))
-    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, ("KMZHT", (53, 451, 143, 35)),
-                    ("2188299", (209, 451, 202, 35)))
-    assert value(e, "member_id") == "KMZHT2188299"
-    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, ("KMZHT", (53, 451, 143, 35)),
-                    ("2188299", (226, 451, 202, 35)))
-    assert value(e, "member_id") != "KMZHT2188299"
+    def read_split(label, first, second, second_x):
+        """The two words on the line under ``label``, the second starting at ``second_x``."""
+        (text, (_, y, w, h)) = second
+        return read_placed("anthem", ("Anthem", (50, 40, 200, 40)), label, first, (text, (second_x, y, w, h)))
+
+    member = (("ID", (52, 408, 37, 23)), ("KMZHT", (53, 451, 143, 35)), ("2188299", (0, 451, 202, 35)))
+    assert value(read_split(*member, 209), "member_id") == "KMZHT2188299"
+    assert value(read_split(*member, 226), "member_id") != "KMZHT2188299"
     # ... and after it: "6531 ABDDDC" 8 px apart is the group 6531ABDDDC, not 6531 and a word
-    group = ("GROUP", (49, 289, 146, 26))
-    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), group, ("6531", (49, 324, 105, 41)),
-                    ("ABDDDC", (162, 322, 215, 41)))
-    assert value(e, "group_number") == "6531ABDDDC"
-    e = read_placed("anthem", ("Anthem", (50, 40, 200, 40)), group, ("6531", (49, 324, 105, 41)),
-                    ("ABDDDC", (190, 322, 215, 41)))
-    assert value(e, "group_number") != "6531ABDDDC"
+    group = (("GROUP", (49, 289, 146, 26)), ("6531", (49, 324, 105, 41)), ("ABDDDC", (0, 322, 215, 41)))
+    assert value(read_split(*group, 162), "group_number") == "6531ABDDDC"
+    assert value(read_split(*group, 190), "group_number") != "6531ABDDDC"
 
 
 def test_oscars_own_letters_read_in_lower_case_or_as_look_alikes_still_make_its_id():
