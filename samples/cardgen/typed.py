@@ -8,6 +8,7 @@ placeholder) must be accepted by a checker; mistakes are listed in expected.json
 from __future__ import annotations
 
 import random
+import re
 import unicodedata
 from typing import Optional
 
@@ -70,8 +71,13 @@ def typed_group(rng: random.Random, c: CardContent) -> str:
     return "XXXXXX" if rng.random() < 0.75 else c.group_number
 
 
+def _letters_and_digits(s: str) -> str:
+    return re.sub(r"[^A-Z0-9]", "", s.upper())
+
+
 def typo(rng: random.Random, s: str) -> str:
-    """One or two characters changed, transposed, dropped, or a look-alike swapped; never a no-op."""
+    """One or two characters changed, transposed, dropped, or a look-alike swapped; never a no-op, nor a
+    change of spaces or punctuation alone (a dash dropped or moved is the same ID once normalised)."""
     for _ in range(20):
         chars = list(s)
         kind = rng.choice(["sub", "swap", "drop", "look", "sub"])
@@ -95,7 +101,7 @@ def typo(rng: random.Random, s: str) -> str:
         if rng.random() < 0.15 and len(out) > 4:  # a second slip
             j = rng.randrange(len(out) - 1)
             out = out[:j] + out[j + 1] + out[j] + out[j + 2:]
-        if out.replace(" ", "").upper() != s.replace(" ", "").upper():
+        if _letters_and_digits(out) != _letters_and_digits(s):
             return out
     return s[:-1] + ("1" if s[-1] != "1" else "2")
 
