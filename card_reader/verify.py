@@ -440,14 +440,17 @@ WEB_ADDRESS = re.compile(r"\bwww\b|\.(?:com|org|net|gov)\b", re.IGNORECASE)
 
 def _printed_on_card(text: str, card_lines: Sequence[Line]) -> bool:
     """The typed provider's name is on the card: whole, or every distinctive word of it, as a word or
-    inside the card's web address, which runs a payer's words together (blueshieldca.com)."""
-    wanted = squash(text)
-    if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, squash(line.text)) >= 90 for line in card_lines
-                                if len(squash(line.text)) >= len(wanted) - 1):
+    inside the card's web address, which runs a payer's words together (blueshieldca.com). Letters are
+    compared up to their look-alikes (a blurred Wellcare logo reads "welicare")."""
+    wanted = canonical_look_alikes(text)
+    lines = [canonical_look_alikes(line.text) for line in card_lines]
+    if len(wanted) >= 3 and any(fuzz.partial_ratio(wanted, line) >= 90 for line in lines
+                                if len(line) >= len(wanted) - 1):
         return True
-    distinctive = [w for w in normalise_name(text).split() if len(w) >= 3 and w not in GENERIC_PAYER_WORDS]
-    card_words = {w for line in card_lines for w in normalise_name(line.text).split()}
-    addresses = [squash(line.text).casefold() for line in card_lines if WEB_ADDRESS.search(line.text)]
+    distinctive = [canonical_look_alikes(w) for w in normalise_name(text).split()
+                   if len(w) >= 3 and w not in GENERIC_PAYER_WORDS]
+    card_words = {canonical_look_alikes(w) for line in card_lines for w in normalise_name(line.text).split()}
+    addresses = [line for line, read in zip(lines, card_lines) if WEB_ADDRESS.search(read.text)]
     return bool(distinctive) and all(any(fuzz.ratio(w, c) >= 88 for c in card_words)
                                      or (len(w) >= 4 and any(w in address for address in addresses))
                                      for w in distinctive)

@@ -184,6 +184,16 @@ def test_a_payers_name_may_be_printed_only_in_its_web_address():
     assert "payer_unknown" in codes(verdict) and verdict.needs_review
 
 
+def test_a_payers_name_read_with_a_look_alike_letter_is_still_its_name():
+    """A blurred "Wellcare" logo read "welicare" (ll as li) names the typed Wellcare; a name one letter
+    off that is no look-alike (welmare) does not."""
+    card = "{}\nALEXANDER Z KIM\nMember ID 15315299\nNational Network"
+    verdict = run(card.format("welicare"), "b", insurance_provider="Wellcare")
+    assert "payer_unlisted" in codes(verdict) and not verdict.needs_review
+    verdict = run(card.format("welmare"), "b", insurance_provider="Wellcare")
+    assert "payer_unknown" in codes(verdict) and verdict.needs_review
+
+
 def test_unknown_payer_not_on_card_needs_review():
     verdict = run(HUMANA, "b", insurance_provider="Molina")
     assert "payer_unknown" in codes(verdict) and verdict.needs_review
