@@ -849,10 +849,19 @@ def _after_stray(value: str, spec: FieldSpec, shape: "re.Pattern[str]") -> Optio
     return None
 
 
+STROKE_IN_WORD = re.compile(r"(?<=[^\W\d_])[!|]|[!|](?=[^\W\d_])")  # a "!" or "|" touching a letter
+
+
 def _person_name(raw: str) -> Optional[str]:
-    """The name two to four words spell, in capitals, or None when they are no name."""
+    """The name two to four words spell, in capitals, or None when they are no name. A "!" or "|" in a
+    word of letters is the stroke of an I (``ME!`` for MEI), or of an l among small letters."""
+    raw = STROKE_IN_WORD.sub(lambda m: "l" if _beside_small_letter(m.string, m.start()) else "I", raw)
     value = " ".join(t.strip(",:;") for t in raw.upper().split())
     return value if NAME_PATTERN.fullmatch(strip_accents(value)) else None
+
+
+def _beside_small_letter(text: str, i: int) -> bool:
+    return any(0 <= j < len(text) and text[j].islower() for j in (i - 1, i + 1))
 
 
 def _identifier_text(spec: FieldSpec, raw: str) -> str:

@@ -403,6 +403,10 @@ def test_back_side_values_report_their_side():
     ("Member\nSEAN O'BRIEN", "SEAN O'BRIEN"),
     ("Name\nFrancois K Garcia-L6pez 763144285", "FRANCOIS K GARCIA-L6PEZ"),  # an accented O read as 6
     ("Name\nLuca K Garcia-L6 pez", "LUCA K"),  # ... and the word split there: no name past the initial
+    ("Name\nME! O'BRIEN", "MEI O'BRIEN"),  # a capital I's stroke read as "!" or "|" ...
+    ("Name\n|VAN Petrov", "IVAN PETROV"),
+    ("Name\nDanie| Smith", "DANIEL SMITH"),  # ... a small l's among small letters
+    ("Name\nJANE ! DOE", None),  # a mark standing alone is no letter
 ])
 def test_member_name(text, name):
     _, e = read("UnitedHealthcare\n" + text)
