@@ -48,6 +48,7 @@ LOST_LABEL_SCORE = 55  # a misread label still this near its own wording ("Grea"
 LOST_LABEL_MARGIN = 10  # ... and this much nearer its own field's labels than another's
 LOST_LABEL_LETTERS = 4  # a shorter word is too little to say (P.O. scores 57 against "Grp No") ...
 SHORT_LOST_LABEL_SCORE = 66  # ... unless, of three letters, it is one slip from a label ("GaP": GRP, 67)
+TWO_LETTER_LOST_LABEL_SCORE = 80  # ... or, of two first on their line, two of a three-letter label's ("Gp": GRP)
 ROW_MATE_HEIGHT = 1.5  # a number this much taller or shorter than the other main number is set in another type
 COLUMN_REACH = 4.0  # in the other main number's heights: a value stacked in its column stands this near it
 PLAINLY_READ = 0.85  # a word read this surely is what the card prints
@@ -941,7 +942,7 @@ def _after_lost_label(name: str, template: PayerTemplate, rows: list[Line], hits
         for i, word in enumerate(row.words):
             # the cheap tests first: a label of letters, then what is left of the field's own
             if (r, i) in owned or any(ch.isdigit() for ch in word.text) or \
-                    not lost_label_of(word.text, template, name):
+                    not lost_label_of(word.text, template, name, line_start=i == 0):
                 continue
             start = i + 1 + (i + 2 < len(row.words) and _closes_label(row.words[i + 1].text))
             beside = _value_words_after(row, start, len(row.words), spec.max_tokens) \
@@ -1067,10 +1068,10 @@ def _under_another_label(name: str, template: PayerTemplate, rows: list[Line], r
     return False
 
 
-def lost_label_of(text: str, template: PayerTemplate, name: str) -> bool:
+def lost_label_of(text: str, template: PayerTemplate, name: str, *, line_start: bool = False) -> bool:
     """Whether a misread word is what is left of ``name``'s label: nearer its labels than those of the
     card's other main number and of the numbers a client may take for it (an Rx group's for the group's)."""
-    return lost_label(text, template, (name, *number_rivals(template, name))) == name
+    return lost_label(text, template, (name, *number_rivals(template, name)), line_start=line_start) == name
 
 
 def number_rivals(template: PayerTemplate, name: str) -> tuple[str, ...]:
@@ -1080,18 +1081,22 @@ def number_rivals(template: PayerTemplate, name: str) -> tuple[str, ...]:
             *(other for other, spec in template.fields.items() if name in spec.distractor_for))
 
 
-def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS) -> Optional[str]:
+def lost_label(text: str, template: PayerTemplate, fields: Sequence[str] = MAIN_NUMBERS, *,
+               line_start: bool = False) -> Optional[str]:
     """Which of ``fields`` a misread word is the label of ("Srouo" for "Group": the group number's): the
     one whose labels it is nearest to, if still ``LOST_LABEL_SCORE`` near; None for a word like none of
-    them, or nearly as near two of them ("wromber": 67 to "Group Number", 62 to "Member")."""
+    them, or nearly as near two of them ("wromber": 67 to "Group Number", 62 to "Member"). A word of two
+    letters counts only first on its line (``line_start``), where a label stands: inside a line it is
+    any word's (a state's "MN" is no "MRN")."""
     word = squash(text)
-    if len(word) < LOST_LABEL_LETTERS - 1:
+    if len(word) < LOST_LABEL_LETTERS - (2 if line_start else 1):
         return None
     index = _label_index(template)
     nearest = {name: max(fuzz.ratio(word, label) for label in index.squashed(name))
                for name in fields if name in template.fields and template.fields[name].labels}
     ranked = sorted(nearest.items(), key=lambda item: -item[1])
-    score = LOST_LABEL_SCORE if len(word) >= LOST_LABEL_LETTERS else SHORT_LOST_LABEL_SCORE
+    score = LOST_LABEL_SCORE if len(word) >= LOST_LABEL_LETTERS else \
+        SHORT_LOST_LABEL_SCORE if len(word) == LOST_LABEL_LETTERS - 1 else TWO_LETTER_LOST_LABEL_SCORE
     if not ranked or ranked[0][1] < score or (len(ranked) > 1 and
                                               ranked[0][1] - ranked[1][1] < LOST_LABEL_MARGIN):
         return None

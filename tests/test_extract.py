@@ -893,6 +893,12 @@ def test_the_number_beside_what_is_left_of_its_label_is_read_too_unsurely_to_con
     assert value(e, "group_number") == "64337380" and e.fields["group_number"].confidence < LOW_CONFIDENCE
     _, e = read("Cigna Healthcare\nID 571444147\nCap 64337380", payer="cigna")
     assert value(e, "group_number") is None
+    # two letters tell only two of a three-letter label's, first on their line ("Gp 9027" of "Grp"); inside
+    # a line they are any word's ("Minneapolis, MN 55401": no "MRN")
+    _, e = read("Kaiser Permanente\nMember # 3704097430\nGp 9027", payer="unknown")
+    assert value(e, "group_number") == "9027" and e.fields["group_number"].confidence < LOW_CONFIDENCE
+    _, e = read("Kaiser Permanente\nMinneapolis, MN 55401\nClaims: Gp 9027", payer="unknown")
+    assert value(e, "group_number") is None and value(e, "member_id") is None
     # nearly as near another number's label: no one's ("wromber": "Group Number" 67, "Member" 62)
     _, e = read("Harborview Health\nSubscriber Name ALEX BECKER\nwromber 2644306529", payer="unknown")
     assert value(e, "group_number") is None
