@@ -888,17 +888,12 @@ def _hits(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _aspect_fit(corners: np.ndarray, tolerance: float, shape: Optional[tuple[int, ...]] = None) -> float:
     """1 for ID-1 proportions (either way round), falling off with the log of the ratio. With the photo's
-    ``shape``, the proportions are those of the flat rectangle the camera saw (perspective undone), which
-    takes the camera's centre to be the photo's: true of a photo as taken, not of one cropped around the
-    card, whose centre is the card's (as it is where the camera was aimed at the card). The better of the
-    two is the fit."""
-    aspects = [_side_ratio(corners)]
-    if shape is not None:
-        h, w = shape[:2]
-        centred = corners - order_corners(corners).mean(axis=0) + np.float32([w / 2, h / 2])
-        aspects = [rectified_aspect(corners, shape), rectified_aspect(centred, shape)]
-    return max((math.exp(-abs(math.log(max(aspect, 1 / aspect) / CARD_ASPECT)) / tolerance)
-                for aspect in aspects if aspect), default=0.0)
+    ``shape``, the proportions are those of the flat rectangle the camera saw (perspective undone)."""
+    aspect = rectified_aspect(corners, shape) if shape is not None else _side_ratio(corners)
+    if not aspect:
+        return 0.0
+    aspect = max(aspect, 1 / aspect)
+    return math.exp(-abs(math.log(aspect / CARD_ASPECT)) / tolerance)
 
 
 def _side_ratio(corners: np.ndarray) -> float:

@@ -237,30 +237,6 @@ def test_outline_found_small_and_large(background, size, angle, tilt):
     assert side.card_width_px == pytest.approx(long_side(true), rel=0.03)
 
 
-def foreshortened(centre, long_side: float, angle: float, tilt_x: float, tilt_y: float) -> np.ndarray:
-    """A card's corners (face TL, TR, BR, BL) foreshortened about its own centre: its top edge shorter by
-    ``tilt_x`` and its bottom longer, its right edge by ``tilt_y`` likewise, then turned by ``angle``: as a
-    camera aimed at the card's centre sees it."""
-    a, b = long_side / 2, long_side * FACE_H / FACE_W / 2
-    corners = np.array([[-a * (1 - tilt_x), -b * (1 - tilt_y)], [a * (1 - tilt_x), -b * (1 + tilt_y)],
-                        [a * (1 + tilt_x), b * (1 + tilt_y)], [-a * (1 + tilt_x), b * (1 - tilt_y)]])
-    t = math.radians(angle)
-    rotation = np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
-    return (corners @ rotation.T + np.asarray(centre, float)).astype(np.float32)
-
-
-@pytest.mark.parametrize("background", ["dark", "wood"])
-@pytest.mark.parametrize("centre,angle,tilt_x", [((1050, 420), -20, 0.12), ((1100, 800), 20, -0.12)])
-def test_a_card_foreshortened_off_the_photos_centre_is_found(background, centre, angle, tilt_x):
-    """The photo's centre is the camera's only in a photo as taken: in one cropped around the card, its
-    proportions undone from the photo's centre are no card's; undone from the card's own centre, they are."""
-    true = foreshortened(centre, 640, angle, tilt_x, 0.07)
-    photo = composite(BACKGROUNDS[background](PHOTO), true)
-    [side] = locate_cards(loaded(photo))
-    assert side.method == "outline"
-    assert corner_error(side.outline, true) <= TOLERANCE * long_side(true)
-
-
 def test_small_tilted_card_on_white_table():
     """A third of the photo wide, tilted, white on white: the corners are still where the card's are."""
     photo, true = card_photo("near_white", angle=20, tilt=0.1, long_side=520)
