@@ -491,17 +491,14 @@ def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, 
     pieces: list[list[int]] = []
     for glyph in glyphs:
         if pieces and glyph[0] - pieces[-1][1] <= gap and _one_type_size(pieces[-1], glyph):
-            piece = pieces[-1]
-            pieces[-1] = [piece[0], glyph[1], min(piece[2], glyph[2]), max(piece[3], glyph[3])]
+            pieces[-1] = _enclosing(pieces[-1], glyph)
         else:
             pieces.append(glyph)
     words = [p for p in pieces if p[3] - p[2] >= max(6, 0.2 * rows) and p[1] - p[0] >= 2 * (p[3] - p[2])]
     runs: list[list[int]] = []
     for word in words:
-        height = word[3] - word[2]
-        previous = runs[-1][3] - runs[-1][2] if runs else 0
-        if runs and max(height, previous) <= TYPE_SIZE_RATIO * min(height, previous):
-            runs[-1] = [runs[-1][0], word[1], min(runs[-1][2], word[2]), max(runs[-1][3], word[3])]
+        if runs and _same_size(runs[-1][3] - runs[-1][2], word[3] - word[2]):
+            runs[-1] = _enclosing(runs[-1], word)
         else:
             runs.append(list(word))
     if len(runs) <= 1:
@@ -509,8 +506,7 @@ def _type_sizes(band: np.ndarray, margin: int = 3) -> list[tuple[int, int, int, 
     for piece in pieces:
         if piece not in words:
             nearest = min(runs, key=lambda r: max(r[0] - piece[1], piece[0] - r[1], 0))
-            nearest[:] = [min(nearest[0], piece[0]), max(nearest[1], piece[1]), min(nearest[2], piece[2]),
-                          max(nearest[3], piece[3])]
+            nearest[:] = _enclosing(nearest, piece)
     return [(max(0, a - margin), min(cols, b + margin), max(0, c - margin), min(rows, d + margin))
             for a, b, c, d in runs]
 
@@ -520,9 +516,17 @@ def _one_type_size(piece: list[int], glyph: list[int]) -> bool:
     ``TYPE_SIZE_RATIO``), or a mark shorter than it (a colon, a dash, a small letter), never a glyph taller
     than the piece nor a word of smaller type (wider than twice its height)."""
     height, glyph_height = piece[3] - piece[2], glyph[3] - glyph[2]
-    if max(height, glyph_height) <= TYPE_SIZE_RATIO * min(height, glyph_height):
-        return True
-    return glyph_height < height and glyph[1] - glyph[0] < 2 * glyph_height
+    return _same_size(height, glyph_height) or (glyph_height < height and glyph[1] - glyph[0] < 2 * glyph_height)
+
+
+def _same_size(height: int, other: int) -> bool:
+    """Whether two heights of ink are one type size (within ``TYPE_SIZE_RATIO``)."""
+    return max(height, other) <= TYPE_SIZE_RATIO * min(height, other)
+
+
+def _enclosing(a: list[int], b: list[int]) -> list[int]:
+    """The [left, right, top, bottom] enclosing two such boxes of ink."""
+    return [min(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), max(a[3], b[3])]
 
 
 def _ink_lines(crop: np.ndarray, min_height: int = 6) -> list[tuple[int, int]]:

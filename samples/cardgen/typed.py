@@ -78,6 +78,7 @@ def _letters_and_digits(s: str) -> str:
 def typo(rng: random.Random, s: str) -> str:
     """One or two characters changed, transposed, dropped, or a look-alike swapped; never a no-op, nor a
     change of spaces or punctuation alone (a dash dropped or moved is the same ID once normalised)."""
+    original = _letters_and_digits(s)
     for _ in range(20):
         chars = list(s)
         kind = rng.choice(["sub", "swap", "drop", "look", "sub"])
@@ -101,7 +102,7 @@ def typo(rng: random.Random, s: str) -> str:
         if rng.random() < 0.15 and len(out) > 4:  # a second slip
             j = rng.randrange(len(out) - 1)
             out = out[:j] + out[j + 1] + out[j] + out[j + 2:]
-        if _letters_and_digits(out) != _letters_and_digits(s):
+        if _letters_and_digits(out) != original:
             return out
     return s[:-1] + ("1" if s[-1] != "1" else "2")
 
