@@ -1429,8 +1429,8 @@ PLAIN_VOTE = 3  # readings that all agree with the value, each surely, settle it
 PLAIN_CONFIDENCE = 0.85
 
 
-def settle_value(spec: FieldSpec, candidate: Candidate,
-                 readings: Iterable[Sequence[tuple[str, float]]]) -> tuple[Candidate, tuple[Candidate, ...]]:
+def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Sequence[tuple[str, float]]], *,
+                 voters: int = 1) -> tuple[Candidate, tuple[Candidate, ...]]:
     """The value decided by a vote between the chosen candidate and more readings of the line around it.
 
     In each reading (its words, with confidences) the value is the run of words that spells a value
@@ -1443,7 +1443,9 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     readings' confidence (weighted like the votes) times its share of the vote; a sure page reading loses
     only to a value with a majority. Values that won a fair
     share of the vote too are returned as rivals (second readings). ``readings`` may be lazy: once every
-    reading agrees with the value and enough of them surely, no more are taken.
+    reading agrees with the value, enough of them surely, and among the sure ones at least one by each
+    of the ``voters`` engines (whose readings take turns), no more are taken: one model reading a
+    blurred 0 as 6 at three scales is one mistake made three times, which the other may not make.
     """
     def key(value: str) -> str:
         return "".join(ch for ch in value if ch not in spec.keep)
@@ -1452,17 +1454,20 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
     votes: dict[str, list[tuple[float, str, int, str]]] = {
         key(candidate.value): [(base, candidate.raw, candidate.repaired, candidate.value)]}
     unread = 0.0
-    for words in readings:
+    sure_voters: set[int] = set()
+    for index, words in enumerate(readings):
         found = _closest_run(spec, words, candidate.value)
         if found is None:
             unread += (sum(c for _, c in words) / max(1, len(words))) ** 2
             continue
         value, raw, repaired, confidence = found
         votes.setdefault(key(value), []).append((confidence * REPAIR_FACTOR ** repaired, raw, repaired, value))
-        if len(votes) == 1 and not unread and (base >= PLAIN_CONFIDENCE) + sum(
+        if confidence * REPAIR_FACTOR ** repaired >= PLAIN_CONFIDENCE:
+            sure_voters.add(index % voters)
+        if len(votes) == 1 and not unread and len(sure_voters) == voters and (base >= PLAIN_CONFIDENCE) + sum(
                 c >= PLAIN_CONFIDENCE for c, _, _, _ in votes[key(candidate.value)][1:]) >= PLAIN_VOTE:
-            break  # every reading so far agrees, enough of them surely (a sure page reading counts too): the
-            # rest are not read; an unsure reading that agrees is no reason to read on
+            break  # every reading so far agrees, enough of them surely (a sure page reading counts too) and
+            # by every engine: the rest are not read; an unsure reading that agrees is no reason to read on
     weight = {k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}
     total = sum(weight.values()) + unread
     if total <= 0:
@@ -1493,11 +1498,11 @@ def settle_value(spec: FieldSpec, candidate: Candidate,
 
 
 def settle_parts(template: PayerTemplate, candidate: Candidate,
-                 readings: Sequence[Iterable[Sequence[tuple[str, float]]]]) -> Candidate:
+                 readings: Sequence[Iterable[Sequence[tuple[str, float]]]], *, voters: int = 1) -> Candidate:
     """A value printed in parts settled part by part (``readings``: each part's box read again), each part
     against its own field's shape (a prefix's J read as ')' is no prefix), and joined again; the
     candidate as it was when the settled parts no longer make a value of its shape."""
-    parts = [settle_value(template.fields[part.field], part, found)[0]
+    parts = [settle_value(template.fields[part.field], part, found, voters=voters)[0]
              for part, found in zip(candidate.parts, readings)]
     return _joined(candidate.field, template.fields[candidate.field], parts) or candidate
 

@@ -570,8 +570,9 @@ VALUE_VARIANTS = ((0, 36), (1, 28), (2, 48), (0, 28), (1, 48), (2, 36), (0, 48),
 
 def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
                    box: Box) -> Iterator[tuple[tuple[str, float], ...]]:
-    """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine,
-    a reading being its words with their confidences.
+    """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine
+    in turn, a reading being its words with their confidences (none where the engine read nothing), so
+    that reading ``i`` is engine ``i % len(engines)``'s.
 
     A value read on the whole page can be misread where the same engine reads it right alone, at
     another scale or from another rendering; the readings vote (``extract.settle_value``, which finds
@@ -611,22 +612,20 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     unwanted[0] = False  # the background
     blank = cv2.dilate(unwanted[labels].astype(np.uint8) | rule, np.ones((3, 3), np.uint8)) > 0
     blank &= ~((labels > 0) & ~unwanted[labels])  # never into a glyph that stays
-    crops = {}
-    for engine in engines:  # the first engine's readings first: a plain vote never needs the second's
-        for rendering, height in VALUE_VARIANTS:
-            if rendering >= len(images):
-                continue
-            if (rendering, height) not in crops:
-                crop = images[rendering][y0:y1, x0:x1].copy()
-                crop[blank] = 255
-                scale = min(4.0, max(0.25, height / letter_height))
-                scaled = cv2.resize(crop, None, fx=scale, fy=scale,
-                                    interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
-                crops[rendering, height] = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-            page = engine.recognise(crops[rendering, height], psm=LINE_PSM)
-            words = tuple((w.text, w.confidence) for row in page.rows for w in row.words)
-            if words:
-                yield words
+    # each variant by every engine in turn: a vote is plain only once the models, which misread different
+    # glyphs, agree (one model reading a blurred 0 as 6 at three scales is one mistake made three times)
+    for rendering, height in VALUE_VARIANTS:
+        if rendering >= len(images):
+            continue
+        crop = images[rendering][y0:y1, x0:x1].copy()
+        crop[blank] = 255
+        scale = min(4.0, max(0.25, height / letter_height))
+        scaled = cv2.resize(crop, None, fx=scale, fy=scale,
+                            interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
+        crop = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+        for engine in engines:
+            page = engine.recognise(crop, psm=LINE_PSM)
+            yield tuple((w.text, w.confidence) for row in page.rows for w in row.words)
 
 
 def _line_run(binary: np.ndarray, box: Box, gap: float = 0.5, reach: int = 6) -> tuple[int, int]:

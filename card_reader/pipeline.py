@@ -33,7 +33,7 @@ from .ocr import (Box, Line, OcrEngine, Page, UprightReading, Word, add_words, r
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr, shake_direction
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .text import normalise_identifier, normalise_name
-from .verify import LOW_CONFIDENCE, doubted_names, verify
+from .verify import LOW_CONFIDENCE, confirmed_readings, doubted_names, verify
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,7 @@ class CardReader:
                     verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
                                      quality=quality, card_lines=card_lines, names_read_again=read_again,
                                      earlier_lines=earlier_lines)
+        extraction = confirmed_readings(extraction, verdict.checks)
         if debug_dir is not None:
             _write_debug(debug_dir, loaded, sides, extraction)
         if annotate is not None:
@@ -457,10 +458,12 @@ class CardReader:
             images = renderings[candidate.side]
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
-                    read_value_box(self.settle_engines, images, part.box) for part in candidate.parts]), ()
+                    read_value_box(self.settle_engines, images, part.box) for part in candidate.parts],
+                    voters=len(self.settle_engines)), ()
             else:
                 fields[name], rivals = settle_value(template.fields[name], candidate,
-                                                    read_value_box(self.settle_engines, images, candidate.box))
+                                                    read_value_box(self.settle_engines, images, candidate.box),
+                                                    voters=len(self.settle_engines))
             second: dict[str, Candidate] = {}
             for rival in (*rivals, *alternatives.get(name, ())):
                 if rival.value != fields[name].value:

@@ -11,7 +11,7 @@ import itertools
 import logging
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence
@@ -233,9 +233,11 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
         flags.append(flag("member_id_unreadable", field_name))
         return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
                      detail="no member ID could be read on the card")
-    if any(typed_norm == normalise_identifier(c.value) for c in extraction.alternatives.get(field_name, ())):
-        return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MATCH,
-                     detail="matches a second reading of the card")
+    second = next((c for c in extraction.alternatives.get(field_name, ())
+                   if typed_norm == normalise_identifier(c.value)), None)
+    if second is not None:
+        return Check(field=field_name, typed=typed, read=second.value, status=CheckStatus.MATCH,
+                     detail=SECOND_READING)
     spec = template.fields.get(field_name)
     suffix = spec.person_suffix if spec else None
     read_norm = normalise_identifier(read)
@@ -287,12 +289,18 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
         return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.PLACEHOLDER,
                      detail=f"proposed: {reading.value}{'' if sure else ' (read unsurely)'} (portal value {portal})")
     distractor = _distractor_typed(field_name, typed_norm, extraction, template)
+    keep = spec.keep if spec else ""
+
+    def agrees(value: str) -> bool:
+        return typed_norm == normalise_identifier(value) and _punctuation_agrees(typed, value, keep)
+
     if reading is not None:
-        keep = spec.keep if spec else ""
-        values = (reading.value, portal_group_value(template, reading.value),
-                  *(c.value for c in extraction.alternatives.get(field_name, ())))
-        if any(typed_norm == normalise_identifier(v) and _punctuation_agrees(typed, v, keep) for v in values):
+        if agrees(reading.value) or agrees(portal_group_value(template, reading.value)):
             return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MATCH)
+        second = next((c for c in extraction.alternatives.get(field_name, ()) if agrees(c.value)), None)
+        if second is not None:
+            return Check(field=field_name, typed=typed, read=second.value, status=CheckStatus.MATCH,
+                         detail=SECOND_READING)
     if distractor:
         flags.append(flag("typed_distractor", field_name, field_label="group number", typed=typed,
                           distractor=_label(distractor[0]), read=reading.value if reading else "not printed"))
@@ -323,6 +331,30 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
         return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
                      detail="no group number could be read on the card")
     return _compare_identifier(field_name, typed, typed_norm, reading, flags)
+
+
+SECOND_READING = "matches a second reading of the card"
+
+
+def confirmed_readings(extraction: Extraction, checks: Sequence[Check]) -> Extraction:
+    """The card's numbers as the typed form confirms them: where the form matched not the field's first
+    reading but a second one (a rival the re-readings' vote kept, or another pass's reading), that
+    reading becomes the field's and the first is kept among its rivals. Two readings of a blurred
+    digit (36012 and 36812) are both the card's; the one the client typed, unprompted, is the one a
+    person checking the card would take. A mistyped form matching a misreading was already accepted
+    by the check; this only makes the reading shown agree with the check."""
+    fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
+    for check in checks:
+        first = fields.get(check.field)
+        if check.detail != SECOND_READING or first is None:
+            continue
+        rivals = alternatives.get(check.field, ())
+        second = next((c for c in rivals if c.value == check.read), None)
+        if second is None:
+            continue
+        fields[check.field] = second
+        alternatives[check.field] = (first, *(c for c in rivals if c is not second))
+    return replace(extraction, fields=fields, alternatives=alternatives)
 
 
 UNLABELLED_TYPED_LENGTH = 8  # characters: a typed value this long printed word for word needs no label to confirm it

@@ -432,12 +432,33 @@ def test_a_value_split_into_overlapping_word_boxes_is_joined():
 
 
 # --- settling a value by reading it again (extract.settle_value) ---------------------------------
-def settle(payer: str, name: str, value: str, confidence: float, readings: list[list[tuple[str, float]]]):
+def settle(payer: str, name: str, value: str, confidence: float, readings, voters: int = 1):
     from card_reader.extract import Candidate, settle_value
     from card_reader.ocr import Box
 
     candidate = Candidate(name, value, value, confidence, "front", Box(100, 100, 200, 30), "ID", "beside", 0, 0.9)
-    return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings)
+    return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings, voters=voters)
+
+
+def test_a_vote_is_plain_only_once_every_engine_has_read_the_value_surely():
+    """Readings take turns between two models; the first reads the blurred 0 as 6 surely at every scale,
+    the second agrees only unsurely at first, then reads the 0: three sure readings by one model are one
+    mistake repeated, so the vote reads on, and the 0 wins it."""
+    first, second = [("101178611", 0.9)], [("101178611", 0.6)]
+    later = [[("101178011", 0.9)]] * 8
+    readings = [first, second, first, second, *later]
+    assert settle("aetna", "member_id", "101178611", 0.9, readings)[0].value == "101178611"  # one voter
+    settled, rivals = settle("aetna", "member_id", "101178611", 0.9, readings, voters=2)
+    assert settled.value == "101178011" and [r.value for r in rivals] == ["101178611"]
+    # both models sure from the start: plain after two readings, the rest never taken
+    taken = []
+
+    def lazily():
+        for words in ([("101178611", 0.9)], [("101178611", 0.9)], *later):
+            taken.append(words)
+            yield words
+    assert settle("aetna", "member_id", "101178611", 0.9, lazily(), voters=2)[0].value == "101178611"
+    assert len(taken) == 2
 
 
 def test_a_value_read_again_in_more_words_than_it_is_printed_in_votes_whole():

@@ -96,6 +96,19 @@ def test_a_value_read_again_takes_in_the_glyphs_its_box_split_off_but_not_the_ne
     assert inked[-1] - inked[0] <= (680 - 380) * scale + 4  # none of the next column's
 
 
+def test_a_value_is_read_again_by_each_engine_in_turn_and_an_empty_reading_keeps_its_turn():
+    """Reading ``i`` is engine ``i % engines``'s, so a vote can tell the models apart; an engine that
+    reads nothing still yields its (empty) turn."""
+    from card_reader.ocr import read_value_box
+
+    image = glyph_row((380, 700))
+    first, second = CropRecorder(), CropRecorder()
+    readings = read_value_box([first, second], [image], Box(380, 50, 320, 30))
+    assert [next(readings), next(readings), next(readings)] == [(), (), ()]
+    assert (len(first.crops), len(second.crops)) == (2, 1)
+    assert first.crops[0] is second.crops[0]  # one crop per variant, read by both
+
+
 def test_a_line_the_reading_dropped_is_read_again_whole_but_a_small_label_apart_from_a_large_value():
     """Ink no word covers is read again: a label and its value of one type size as one line (alone, the
     value loses its label), a small label beside a large value apart (read as one line, it is lost)."""

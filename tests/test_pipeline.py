@@ -89,6 +89,21 @@ def test_a_misread_member_id_is_settled_by_reading_its_box_again(tmp_path):
     assert [c.status.value for c in result.checks if c.field == "member_id"] == ["match"]
 
 
+def test_a_typed_member_id_matching_the_runner_up_of_the_vote_is_the_reading_shown(tmp_path):
+    """The re-readings split between two readings of a digit: the one the client typed is the card's."""
+    misread = FRONT.replace("912345678", "972345678")
+    lines = [page_from_text("ID: 972345678"), page_from_text("ID: 912345678")] * 5
+
+    def member_id(typed):
+        engine = FakeEngine([page_from_text(misread), page_from_text(BACK)], lines=lines)
+        result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                                                typed)
+        return result.fields["member_id"].value, [c.status.value for c in result.checks if c.field == "member_id"]
+
+    assert member_id({}) == ("972345678", [])
+    assert member_id({"member_id": "912345678"}) == ("912345678", ["match"])
+
+
 def test_a_second_settling_engine_votes_too(tmp_path):
     """The first engine reads nothing more in the value's box; the second model's readings decide."""
     misread = FRONT.replace("912345678", "972345678")

@@ -9,7 +9,7 @@ from card_reader.models import CheckStatus, ClientSubmission, Severity, SideQual
 from card_reader.ocr import Block, Box, Line, Word, page_from_text
 from card_reader.templates import load_templates
 from card_reader.text import name_read_as
-from card_reader.verify import POLICY, PrintedName, doubted_names, verify
+from card_reader.verify import POLICY, PrintedName, confirmed_readings, doubted_names, verify
 
 TEMPLATES = load_templates()
 
@@ -24,12 +24,21 @@ SR_WITH_SCHOOL = SR + "\nUniversity of Northwood"
 HUMANA = "Humana\nMember ID H12345678\nGroup # 7X1234"
 
 
-def run(text, back_text=None, quality=None, confidence=0.95, read_again=None, **typed):
+def read(text, back_text=None, confidence=0.95, second_readings=None):
+    """The payer, the pages and the fields extracted from canned text; ``second_readings`` (field -> values)
+    become each field's rivals, as the re-readings' vote keeps them."""
     pages = [SidePage("front", page_from_text(text, confidence=confidence))]
     if back_text:
         pages.append(SidePage("back", page_from_text(back_text)))
     payer = TEMPLATES.match([p.page for p in pages])
     extraction = extract_fields(payer.template, pages)
+    rivals = {name: tuple(replace(extraction.fields[name], value=value, confidence=0.5) for value in values)
+              for name, values in (second_readings or {}).items()}
+    return payer, pages, replace(extraction, alternatives={**extraction.alternatives, **rivals})
+
+
+def run(text, back_text=None, quality=None, confidence=0.95, read_again=None, second_readings=None, **typed):
+    payer, pages, extraction = read(text, back_text, confidence, second_readings)
     return verify(ClientSubmission(**typed), payer, extraction, TEMPLATES, has_back=back_text is not None,
                   quality=quality or {}, card_lines=[ln for p in pages for ln in p.page.lines],
                   names_read_again=read_again or {})
@@ -130,6 +139,34 @@ def test_aetna_portal_value_of_group_matches():
     # read with a dash out of place: the dashes typed where the card prints them are not a typo
     verdict = run("aetna\nID W213769935\nGRP# 8660-81-030-00001", "back", group_number="866081-030-00001")
     assert status(verdict, "group_number") == CheckStatus.MATCH
+
+
+def test_a_form_matching_a_second_reading_of_a_number_makes_it_the_cards_reading():
+    """Two readings of a blurred digit are both the card's: the one the client typed is the one shown."""
+    card = UHC.replace("912345678", "912345618").replace("98765", "98165")
+    seconds = {"member_id": ["912345678"], "group_number": ["98765"]}
+    _, _, extraction = read(card, "back", second_readings=seconds)
+    verdict = run(card, "back", second_readings=seconds, member_id="912345678", group_number="98765")
+    assert [(c.status, c.read) for c in verdict.checks[:2]] == [(CheckStatus.MATCH, "912345678"),
+                                                               (CheckStatus.MATCH, "98765")]
+    confirmed = confirmed_readings(extraction, verdict.checks)
+    assert (confirmed.fields["member_id"].value, confirmed.fields["group_number"].value) == ("912345678", "98765")
+    assert [c.value for c in confirmed.alternatives["member_id"]] == ["912345618"]
+    # a form matching the first reading, or matching no reading, leaves the card's reading as it was
+    for typed in ("912345618", "912345677"):
+        verdict = run(card, "back", second_readings=seconds, member_id=typed)
+        assert confirmed_readings(extraction, verdict.checks) == extraction
+
+
+def test_a_typed_portal_group_never_takes_a_shorter_second_reading_for_the_group():
+    """Aetna's portal takes the group's first six digits: typed so, they match the full reading, which
+    stays the card's group even where a second reading lost the rest."""
+    card = "aetna\nID W213769935\nGRP# 866081-030-00001"
+    seconds = {"group_number": ["866081"]}
+    _, _, extraction = read(card, "back", second_readings=seconds)
+    verdict = run(card, "back", second_readings=seconds, group_number="866081")
+    assert status(verdict, "group_number") == CheckStatus.MATCH
+    assert confirmed_readings(extraction, verdict.checks).fields["group_number"].value == "866081-030-00001"
 
 
 def test_oscar_without_group_placeholder_and_typed_group_not_on_card():
