@@ -193,7 +193,7 @@ class CardReader:
                     verdict = verify(submission, payer, extraction, self.templates, has_back=len(sides) > 1,
                                      quality=quality, card_lines=card_lines, names_read_again=read_again,
                                      earlier_lines=earlier_lines)
-        extraction = confirmed_readings(extraction, verdict.checks)
+        extraction = confirmed_readings(extraction, verdict, [SidePage(s.side, s.page) for s in sides])
         if debug_dir is not None:
             _write_debug(debug_dir, loaded, sides, extraction)
         if annotate is not None:

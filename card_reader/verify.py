@@ -11,7 +11,7 @@ import itertools
 import logging
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
 from typing import Iterable, Mapping, Optional, Sequence
@@ -20,8 +20,8 @@ from nicknames import NickNamer
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from .extract import PLAINLY_READ, Candidate, Extraction, lost_label, number_rivals
-from .ocr import Line, Word
+from .extract import LOST_LABEL_TRUST, PLAINLY_READ, Candidate, Extraction, SidePage, lost_label, number_rivals
+from .ocr import Box, Line, Word
 from .models import Check, CheckStatus, ClientSubmission, Flag, Severity, SideQuality
 from .templates import UNKNOWN_PAYER, FieldType, PayerMatch, PayerTemplate, TemplateSet, portal_group_value
 from .text import (canonical_look_alikes, name_read_as, normalise_identifier, normalise_name, squash,
@@ -109,9 +109,19 @@ RETAKE_MESSAGES: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class PrintedValue:
+    """A typed number found printed word for word on the card where its reading was unsure or missing:
+    the value as printed (the payer's punctuation kept) and the words that print it."""
+
+    value: str
+    words: tuple[Word, ...]
+
+
+@dataclass(frozen=True)
 class Verdict:
     checks: list[Check]
     flags: list[Flag]
+    printed: Mapping[str, PrintedValue] = field(default_factory=dict)  # field -> where the form was found
 
     @property
     def needs_review(self) -> bool:
@@ -139,12 +149,14 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
     template = payer.template
     fields = extraction.fields
 
+    printed: dict[str, PrintedValue] = {}
     member_check = None
     if submission.member_id is not None:
-        member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags)
+        member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags, printed)
         checks.append(member_check)
     if submission.group_number is not None:
-        checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back))
+        checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back,
+                                   printed))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
     # a person's name as the card prints it, without the label before it ("Name", its colon lost) and
     # what comes before that: the labels the template declares for people's names
@@ -173,7 +185,7 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
         log.info("typed form disagrees with the card on %s",
                  ", ".join(c.field for c in checks if c.status in (CheckStatus.MISMATCH,
                                                                      CheckStatus.PROBABLE_TYPO)))
-    return Verdict(checks, flags)
+    return Verdict(checks, flags, printed)
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -213,7 +225,7 @@ def _typo_reason(typed: str, read: str) -> Optional[str]:
 
 
 def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                     flags: list[Flag]) -> Check:
+                     flags: list[Flag], printed: dict[str, PrintedValue]) -> Check:
     field_name = "member_id"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -226,9 +238,12 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
                           distractor=_label(distractor[0]), read=read or "unreadable"))
         return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} number was typed as the member ID")
-    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines,
-                                             unlabelled=_no_other_field_reads(typed_norm, field_name, extraction)):
-        return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
+    plainly = _unsure(reading) and _printed_plainly(
+        typed, field_name, template, card_lines, unlabelled=_no_other_field_reads(typed_norm, field_name, extraction))
+    if plainly:
+        printed[field_name] = plainly
+        return Check(field=field_name, typed=typed, read=plainly.value, status=CheckStatus.MATCH,
+                     detail=PRINTED_PLAINLY)
     if read is None:
         flags.append(flag("member_id_unreadable", field_name))
         return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
@@ -266,7 +281,7 @@ def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: C
 
 
 def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                 flags: list[Flag], has_back: bool) -> Check:
+                 flags: list[Flag], has_back: bool, printed: dict[str, PrintedValue]) -> Check:
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -307,8 +322,11 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
         return Check(field=field_name, typed=typed, read=reading.value if reading else None,
                      status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} was typed as the group number")
-    if _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines):
-        return Check(field=field_name, typed=typed, read=typed, status=CheckStatus.MATCH, detail=PRINTED_PLAINLY)
+    plainly = _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines)
+    if plainly:
+        printed[field_name] = plainly
+        return Check(field=field_name, typed=typed, read=plainly.value, status=CheckStatus.MATCH,
+                     detail=PRINTED_PLAINLY)
     if reading is None:
         if template.policies.group_often_missing:
             if spec is not None and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
@@ -336,25 +354,43 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
 SECOND_READING = "matches a second reading of the card"
 
 
-def confirmed_readings(extraction: Extraction, checks: Sequence[Check]) -> Extraction:
+def confirmed_readings(extraction: Extraction, verdict: Verdict, pages: Sequence[SidePage]) -> Extraction:
     """The card's numbers as the typed form confirms them: where the form matched not the field's first
-    reading but a second one (a rival the re-readings' vote kept, or another pass's reading), that
-    reading becomes the field's and the first is kept among its rivals. Two readings of a blurred
-    digit (36012 and 36812) are both the card's; the one the client typed, unprompted, is the one a
-    person checking the card would take. A mistyped form matching a misreading was already accepted
-    by the check; this only makes the reading shown agree with the check."""
+    reading but a second one (a rival the re-readings' vote kept, or another pass's reading), or words
+    printing it plainly where the field was read unsurely or not at all (its label lost), that reading
+    becomes the field's, and a first reading is kept among its rivals. Two readings of a blurred digit
+    (36012 and 36812) are both the card's; the one the client typed, unprompted, is the one a person
+    checking the card would take. A mistyped form matching a misreading was already accepted by the
+    check; this only makes the reading shown agree with the check. ``pages``: the sides read, where the
+    printed words are found."""
     fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
-    for check in checks:
+    for check in verdict.checks:
         first = fields.get(check.field)
-        if check.detail != SECOND_READING or first is None:
-            continue
         rivals = alternatives.get(check.field, ())
-        second = next((c for c in rivals if c.value == check.read), None)
-        if second is None:
+        if check.detail == SECOND_READING and first is not None:
+            confirmed = next((c for c in rivals if c.value == check.read), None)
+        elif check.detail == PRINTED_PLAINLY and check.field in verdict.printed:
+            confirmed = _printed_candidate(check.field, verdict.printed[check.field], pages)
+        else:
             continue
-        fields[check.field] = second
-        alternatives[check.field] = (first, *(c for c in rivals if c is not second))
+        if confirmed is None or (first is not None and normalise_identifier(first.value) == normalise_identifier(
+                confirmed.value)):  # the first reading already is the value confirmed
+            continue
+        fields[check.field] = confirmed
+        alternatives[check.field] = (*(() if first is None else (first,)),
+                                     *(c for c in rivals if c is not confirmed))
     return replace(extraction, fields=fields, alternatives=alternatives)
+
+
+def _printed_candidate(name: str, printed: PrintedValue, pages: Sequence[SidePage]) -> Optional[Candidate]:
+    """The words printing a typed value as a candidate of the side they are on, at the trust of a value
+    beside a lost label (its label was not read)."""
+    side = next((p.side for p in pages if printed.words[0] in p.page.words()), None)
+    if side is None:
+        return None
+    text = " ".join(w.text for w in printed.words)
+    return Candidate(name, printed.value, text, round(min(w.confidence for w in printed.words) * LOST_LABEL_TRUST, 3),
+                     side, Box.enclosing([w.box for w in printed.words]), None, "row", trust=LOST_LABEL_TRUST)
 
 
 UNLABELLED_TYPED_LENGTH = 8  # characters: a typed value this long printed word for word needs no label to confirm it
@@ -366,8 +402,9 @@ def _unsure(reading: Optional[Candidate]) -> bool:
 
 
 def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_lines: Sequence[Line],
-                     unlabelled: bool = False) -> bool:
-    """The typed value read surely, word for word, after what is left of the field's label.
+                     unlabelled: bool = False) -> Optional[PrintedValue]:
+    """The typed value read surely, word for word, after what is left of the field's label (None where
+    it is not).
 
     Where the field's label was misread (``Grea 324136`` for ``Group 324136``) the value it owned may
     still be read plainly. The typed value must have the field's shape, be read whole (a word, or two
@@ -382,10 +419,10 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
     no accident of OCR."""
     spec = template.fields.get(field_name)
     if spec is None:
-        return False
+        return None
     forms = {normalise_identifier(typed), normalise_identifier(typed, spec.keep)}
     if not any(spec.regex.fullmatch(form) for form in forms):
-        return False
+        return None
     unlabelled = unlabelled and len(normalise_identifier(typed)) >= UNLABELLED_TYPED_LENGTH
     rivals = [name for name, other in template.fields.items() if field_name in other.distractor_for]
     others = [squash(label) for name in rivals for label in template.fields[name].labels]
@@ -403,11 +440,11 @@ def _printed_plainly(typed: str, field_name: str, template: PayerTemplate, card_
         words = line.words
         for i in range(len(words)):
             for run in (words[i:i + 1], words[i:i + 2]):
+                value = normalise_identifier("".join(w.text for w in run), spec.keep)
                 if min(w.confidence for w in run) >= PLAINLY_READ and \
-                        after_own_label(words[i - 1] if i else None) and \
-                        normalise_identifier("".join(w.text for w in run), spec.keep) in forms:
-                    return True
-    return False
+                        after_own_label(words[i - 1] if i else None) and value in forms:
+                    return PrintedValue(value, tuple(run))
+    return None
 
 
 def _no_other_field_reads(typed_norm: str, field_name: str, extraction: Extraction) -> bool:

@@ -44,6 +44,13 @@ def run(text, back_text=None, quality=None, confidence=0.95, read_again=None, se
                   names_read_again=read_again or {})
 
 
+def shown(text, back_text=None, confidence=0.95, second_readings=None, **typed):
+    """The card's fields as the result shows them once the typed form was checked (``confirmed_readings``)."""
+    _, pages, extraction = read(text, back_text, confidence, second_readings)
+    verdict = run(text, back_text, confidence=confidence, second_readings=second_readings, **typed)
+    return confirmed_readings(extraction, verdict, pages)
+
+
 def status(verdict, field):
     return next(c for c in verdict.checks if c.field == field).status
 
@@ -149,13 +156,12 @@ def test_a_form_matching_a_second_reading_of_a_number_makes_it_the_cards_reading
     verdict = run(card, "back", second_readings=seconds, member_id="912345678", group_number="98765")
     assert [(c.status, c.read) for c in verdict.checks[:2]] == [(CheckStatus.MATCH, "912345678"),
                                                                (CheckStatus.MATCH, "98765")]
-    confirmed = confirmed_readings(extraction, verdict.checks)
+    confirmed = shown(card, "back", second_readings=seconds, member_id="912345678", group_number="98765")
     assert (confirmed.fields["member_id"].value, confirmed.fields["group_number"].value) == ("912345678", "98765")
     assert [c.value for c in confirmed.alternatives["member_id"]] == ["912345618"]
     # a form matching the first reading, or matching no reading, leaves the card's reading as it was
     for typed in ("912345618", "912345677"):
-        verdict = run(card, "back", second_readings=seconds, member_id=typed)
-        assert confirmed_readings(extraction, verdict.checks) == extraction
+        assert shown(card, "back", second_readings=seconds, member_id=typed) == extraction
 
 
 def test_a_typed_portal_group_never_takes_a_shorter_second_reading_for_the_group():
@@ -163,10 +169,10 @@ def test_a_typed_portal_group_never_takes_a_shorter_second_reading_for_the_group
     stays the card's group even where a second reading lost the rest."""
     card = "aetna\nID W213769935\nGRP# 866081-030-00001"
     seconds = {"group_number": ["866081"]}
-    _, _, extraction = read(card, "back", second_readings=seconds)
     verdict = run(card, "back", second_readings=seconds, group_number="866081")
     assert status(verdict, "group_number") == CheckStatus.MATCH
-    assert confirmed_readings(extraction, verdict.checks).fields["group_number"].value == "866081-030-00001"
+    assert shown(card, "back", second_readings=seconds, group_number="866081").fields[
+        "group_number"].value == "866081-030-00001"
 
 
 def test_oscar_without_group_placeholder_and_typed_group_not_on_card():
@@ -613,6 +619,9 @@ def test_a_typed_value_printed_plainly_under_a_lost_label_is_confirmed():
     verdict = run(lost_label, "b", member_id="912345678", group_number="324136")
     check = next(c for c in verdict.checks if c.field == "group_number")
     assert check.status == CheckStatus.MATCH and not verdict.needs_review
+    # the reading beside the lost label already is the value: it stays the group number shown
+    group = shown(lost_label, "b", member_id="912345678", group_number="324136").fields["group_number"]
+    assert (group.value, group.label) == ("324136", "Grea")
     # read unsurely, or not the typed value: still a question for staff
     assert "group_number_unreadable" in codes(run(lost_label, "b", confidence=0.6, group_number="324136"))
     assert "group_number_unreadable" in codes(run(lost_label, "b", group_number="324163"))
@@ -637,6 +646,11 @@ def test_a_long_typed_member_id_printed_plainly_with_its_label_lost_whole_is_con
     card = "aetna\nDmitri Brennan\n1p# 106618135\nGroup 430139-444-73855"
     verdict = run(card, "b", member_id="106618135")
     assert status(verdict, "member_id") == CheckStatus.MATCH and not verdict.needs_review
+    # no member ID was read: the words printing the typed one are shown, on their side, at a lost label's trust
+    assert "member_id" not in read(card, "b")[2].fields
+    member = shown(card, "b", member_id="106618135").fields["member_id"]
+    assert (member.value, member.side, member.label, member.confidence) == ("106618135", "front", None, 0.38)
+    assert "member_id" not in shown(card, "b", member_id="106618153").fields
     assert "member_id_unreadable" in codes(run(card, "b", confidence=0.6, member_id="106618135"))
     assert "member_id_unreadable" in codes(run(card, "b", member_id="106618153"))
     from card_reader.verify import _printed_plainly
