@@ -86,7 +86,7 @@ def test_inspect_cli_prints_card_result_json():
 
 
 PAYER_FLOOR = 95.0
-MEMBER_FLOOR = 90.0
+MEMBER_FLOOR = 95.0  # 39 of 40 read right since stop 34 (settling by both models in turn): one card of slack
 GROUP_FLOOR = 95.0
 DEPENDENTS_FLOOR = 50.0  # 5 of 8 committed cards: the misses are hard photos
 STRAIGHTENED_FLOOR = 87.0
