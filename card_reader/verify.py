@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from types import MappingProxyType
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence, Union
 
 from nicknames import NickNamer
 from rapidfuzz import fuzz
@@ -117,11 +117,16 @@ class PrintedValue:
     words: tuple[Word, ...]
 
 
+Matched = Union[Candidate, PrintedValue]  # what of the card a typed number matched where its first reading did not
+
+
 @dataclass(frozen=True)
 class Verdict:
     checks: list[Check]
     flags: list[Flag]
-    printed: Mapping[str, PrintedValue] = field(default_factory=dict)  # field -> where the form was found
+    # field -> what of the card the typed number matched where its first reading did not: a second reading,
+    # or the words printing it plainly
+    matched: Mapping[str, Matched] = field(default_factory=dict)
 
     @property
     def needs_review(self) -> bool:
@@ -149,14 +154,14 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
     template = payer.template
     fields = extraction.fields
 
-    printed: dict[str, PrintedValue] = {}
+    matched: dict[str, Matched] = {}
     member_check = None
     if submission.member_id is not None:
-        member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags, printed)
+        member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags, matched)
         checks.append(member_check)
     if submission.group_number is not None:
         checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back,
-                                   printed))
+                                   matched))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
     # a person's name as the card prints it, without the label before it ("Name", its colon lost) and
     # what comes before that: the labels the template declares for people's names
@@ -185,7 +190,7 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
         log.info("typed form disagrees with the card on %s",
                  ", ".join(c.field for c in checks if c.status in (CheckStatus.MISMATCH,
                                                                      CheckStatus.PROBABLE_TYPO)))
-    return Verdict(checks, flags, printed)
+    return Verdict(checks, flags, matched)
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -225,7 +230,7 @@ def _typo_reason(typed: str, read: str) -> Optional[str]:
 
 
 def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                     flags: list[Flag], printed: dict[str, PrintedValue]) -> Check:
+                     flags: list[Flag], matched: dict[str, Matched]) -> Check:
     field_name = "member_id"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -238,12 +243,10 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
                           distractor=_label(distractor[0]), read=read or "unreadable"))
         return Check(field=field_name, typed=typed, read=read, status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} number was typed as the member ID")
-    plainly = _unsure(reading) and _printed_plainly(
-        typed, field_name, template, card_lines, unlabelled=_no_other_field_reads(typed_norm, field_name, extraction))
-    if plainly:
-        printed[field_name] = plainly
-        return Check(field=field_name, typed=typed, read=plainly.value, status=CheckStatus.MATCH,
-                     detail=PRINTED_PLAINLY)
+    if _unsure(reading) and (plainly := _printed_plainly(
+            typed, field_name, template, card_lines,
+            unlabelled=_no_other_field_reads(typed_norm, field_name, extraction))):
+        return _confirmed_by(plainly, field_name, typed, PRINTED_PLAINLY, matched)
     if read is None:
         flags.append(flag("member_id_unreadable", field_name))
         return Check(field=field_name, typed=typed, status=CheckStatus.UNREADABLE,
@@ -251,8 +254,7 @@ def _check_member_id(typed: str, extraction: Extraction, template: PayerTemplate
     second = next((c for c in extraction.alternatives.get(field_name, ())
                    if typed_norm == normalise_identifier(c.value)), None)
     if second is not None:
-        return Check(field=field_name, typed=typed, read=second.value, status=CheckStatus.MATCH,
-                     detail=SECOND_READING)
+        return _confirmed_by(second, field_name, typed, SECOND_READING, matched)
     spec = template.fields.get(field_name)
     suffix = spec.person_suffix if spec else None
     read_norm = normalise_identifier(read)
@@ -281,7 +283,7 @@ def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: C
 
 
 def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                 flags: list[Flag], has_back: bool, printed: dict[str, PrintedValue]) -> Check:
+                 flags: list[Flag], has_back: bool, matched: dict[str, Matched]) -> Check:
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -314,19 +316,15 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
             return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MATCH)
         second = next((c for c in extraction.alternatives.get(field_name, ()) if agrees(c.value)), None)
         if second is not None:
-            return Check(field=field_name, typed=typed, read=second.value, status=CheckStatus.MATCH,
-                         detail=SECOND_READING)
+            return _confirmed_by(second, field_name, typed, SECOND_READING, matched)
     if distractor:
         flags.append(flag("typed_distractor", field_name, field_label="group number", typed=typed,
                           distractor=_label(distractor[0]), read=reading.value if reading else "not printed"))
         return Check(field=field_name, typed=typed, read=reading.value if reading else None,
                      status=CheckStatus.MISMATCH,
                      detail=f"the {_label(distractor[0])} was typed as the group number")
-    plainly = _unsure(reading) and _printed_plainly(typed, field_name, template, card_lines)
-    if plainly:
-        printed[field_name] = plainly
-        return Check(field=field_name, typed=typed, read=plainly.value, status=CheckStatus.MATCH,
-                     detail=PRINTED_PLAINLY)
+    if _unsure(reading) and (plainly := _printed_plainly(typed, field_name, template, card_lines)):
+        return _confirmed_by(plainly, field_name, typed, PRINTED_PLAINLY, matched)
     if reading is None:
         if template.policies.group_often_missing:
             if spec is not None and not spec.regex.fullmatch(normalise_identifier(typed, spec.keep)):
@@ -354,6 +352,12 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
 SECOND_READING = "matches a second reading of the card"
 
 
+def _confirmed_by(found: Matched, field_name: str, typed: str, detail: str, matched: dict[str, Matched]) -> Check:
+    """A match on what of the card the typed number was found as, kept for ``confirmed_readings``."""
+    matched[field_name] = found
+    return Check(field=field_name, typed=typed, read=found.value, status=CheckStatus.MATCH, detail=detail)
+
+
 def confirmed_readings(extraction: Extraction, verdict: Verdict, pages: Sequence[SidePage]) -> Extraction:
     """The card's numbers as the typed form confirms them: where the form matched not the field's first
     reading but a second one (a rival the re-readings' vote kept, or another pass's reading), or words
@@ -364,21 +368,15 @@ def confirmed_readings(extraction: Extraction, verdict: Verdict, pages: Sequence
     check; this only makes the reading shown agree with the check. ``pages``: the sides read, where the
     printed words are found."""
     fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
-    for check in verdict.checks:
-        first = fields.get(check.field)
-        rivals = alternatives.get(check.field, ())
-        if check.detail == SECOND_READING and first is not None:
-            confirmed = next((c for c in rivals if c.value == check.read), None)
-        elif check.detail == PRINTED_PLAINLY and check.field in verdict.printed:
-            confirmed = _printed_candidate(check.field, verdict.printed[check.field], pages)
-        else:
-            continue
-        if confirmed is None or (first is not None and normalise_identifier(first.value) == normalise_identifier(
-                confirmed.value)):  # the first reading already is the value confirmed
-            continue
-        fields[check.field] = confirmed
-        alternatives[check.field] = (*(() if first is None else (first,)),
-                                     *(c for c in rivals if c is not confirmed))
+    for name, found in verdict.matched.items():
+        first = fields.get(name)
+        reading = found if isinstance(found, Candidate) else _printed_candidate(name, found, pages)
+        if reading is None or (first is not None and
+                               normalise_identifier(first.value) == normalise_identifier(reading.value)):
+            continue  # the words are on no side read, or the first reading already is the value confirmed
+        fields[name] = reading
+        alternatives[name] = (*(() if first is None else (first,)),
+                              *(c for c in alternatives.get(name, ()) if c.value != reading.value))
     return replace(extraction, fields=fields, alternatives=alternatives)
 
 
