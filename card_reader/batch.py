@@ -139,7 +139,7 @@ def _worker_reader() -> CardReader:
     reader = getattr(_LOCAL, "reader", None)
     if reader is None:
         cv2.setNumThreads(1)  # a worker per core: OpenCV's own threads would only fight the others
-        reader = _LOCAL.reader = CardReader()
+        reader = _LOCAL.reader = CardReader(threads=1)  # the other cores read other cards
     return reader
 
 
@@ -188,7 +188,7 @@ def run_batch(cases: Iterable[CardCase], *, workers: Optional[int] = None, time_
         return
     workers = workers or os.cpu_count() or 1
     if reader is not None or (workers == 1 and time_limit is None):
-        reader = reader or CardReader()
+        reader = reader or CardReader(threads=1)  # one card at a time, on one core, as each worker does
         for case in cases:
             yield read_case(case, reader)
         return

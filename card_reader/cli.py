@@ -206,7 +206,7 @@ def _batch(args: argparse.Namespace, console: Console) -> int:
     cases = discover_cases(args.source)
     if not cases:
         raise CardReaderError(f"no cards (a front.* image per card folder) in {args.source}")
-    versions = CardReader().versions
+    versions = CardReader(threads=1).versions
     out = JsonlStore(args.out) if args.out else None
     with ResultStore(args.db) as store, _progress(console) as progress:
         task = progress.add_task("reading cards", total=len(cases))

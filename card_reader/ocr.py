@@ -9,6 +9,7 @@ are tested without Tesseract.
 from __future__ import annotations
 
 import statistics
+from concurrent.futures import Executor, wait
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Iterator, Optional, Protocol, Sequence, runtime_checkable
@@ -147,7 +148,8 @@ ALL_TURNS = (0, 90, 180, 270)
 
 @runtime_checkable
 class OcrEngine(Protocol):
-    """What card-reader needs of an OCR engine."""
+    """What card-reader needs of an OCR engine. One may also offer ``twin()``: an engine like it that
+    reads on another thread beside it (``CardReader`` reads a card's sides at once only with one)."""
 
     name: str
 
@@ -568,8 +570,8 @@ def _read_line(engine: OcrEngine, image: np.ndarray, box: Box, line_height: int)
 VALUE_VARIANTS = ((0, 36), (1, 28), (2, 48), (0, 28), (1, 48), (2, 36), (0, 48), (1, 36), (2, 28))
 
 
-def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
-                   box: Box) -> Iterator[tuple[tuple[str, float], ...]]:
+def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray], box: Box, *,
+                   pool: Optional[Executor] = None) -> Iterator[tuple[tuple[str, float], ...]]:
     """Read the line around one value's box again, lazily: each variant (``VALUE_VARIANTS``) by each engine
     in turn, a reading being its words with their confidences (none where the engine read nothing), so
     that reading ``i`` is engine ``i % len(engines)``'s.
@@ -582,6 +584,8 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
     neighbour's at either end, the line above or below reaching in) and rules or frames running through
     it are blanked; they are found on the first two images (dark ink on white). Where the box holds two
     lines of ink (a label above the value read into the value's word), only the widest is read.
+    With a ``pool`` (a thread per engine), the engines read each variant at once; both readings are in
+    before either is yielded, so no engine is still reading when the caller stops taking readings.
     """
     pad = max(2, box.h // 4)
     rows, cols = images[0].shape[:2]
@@ -623,8 +627,13 @@ def read_value_box(engines: Sequence[OcrEngine], images: Sequence[np.ndarray],
         scaled = cv2.resize(crop, None, fx=scale, fy=scale,
                             interpolation=cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA)
         crop = cv2.copyMakeBorder(scaled, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
-        for engine in engines:
-            page = engine.recognise(crop, psm=LINE_PSM)
+        if pool is None:
+            pages: Iterator[Page] = (engine.recognise(crop, psm=LINE_PSM) for engine in engines)
+        else:
+            futures = [pool.submit(engine.recognise, crop, psm=LINE_PSM) for engine in engines]
+            wait(futures)
+            pages = iter([future.result() for future in futures])
+        for page in pages:
             yield tuple((w.text, w.confidence) for row in page.rows for w in row.words)
 
 

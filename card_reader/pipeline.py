@@ -12,9 +12,12 @@ import logging
 import os
 import time
 from contextlib import contextmanager
+import queue
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Iterator, NamedTuple, Optional, Sequence, Union
+from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, TypeVar, Union
 
 import cv2
 import numpy as np
@@ -36,6 +39,8 @@ from .text import normalise_identifier, normalise_name
 from .verify import LOW_CONFIDENCE, confirmed_readings, doubted_names, verify
 
 log = logging.getLogger(__name__)
+_Item = TypeVar("_Item")
+_Result = TypeVar("_Result")
 
 SURE_CONFIDENCE = 0.75  # below this the first reading of a member ID or group number is read again
 ZONES_PER_FIELD = 4
@@ -53,6 +58,7 @@ PHOTO_WORD_CONFIDENCE = 0.6  # a word (three letters or more) the photo reads th
 # a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
 NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
+MAX_THREADS = 2  # a card has two sides, and two models settle its values: more threads would idle
 
 
 @dataclass(frozen=True)
@@ -109,14 +115,30 @@ def default_engines(name: Optional[str] = None) -> list[OcrEngine]:
 
 class CardReader:
     """Reads cards with one warm OCR engine (and the second model that settles values) and one validated
-    template set."""
+    template set.
+
+    ``threads`` (default: two where the machine has two cores, with the default engines; one with an
+    engine of the caller's) read a card's photos and sides at once, each thread with an engine of its own
+    (the first engine's twin: an engine is not safe to share), and a value's re-readings by both settling
+    models at once. The readings are the same as one thread's; a card is read sooner. Where cards are
+    read many at a time (a batch's worker processes), one thread each is right: the cores are busy."""
 
     def __init__(self, engine: Optional[OcrEngine] = None, templates: Optional[TemplateSet] = None,
                  thresholds: QualityThresholds = QualityThresholds(),
-                 settle_engines: Optional[Sequence[OcrEngine]] = None) -> None:
+                 settle_engines: Optional[Sequence[OcrEngine]] = None, threads: Optional[int] = None) -> None:
         engines = [engine] if engine is not None else default_engines()
         self.engine = engines[0]
         self.settle_engines = list(settle_engines or engines)
+        if threads is None:
+            threads = min(MAX_THREADS, os.cpu_count() or 1) if engine is None else 1
+        twin = getattr(self.engine, "twin", None)
+        self._side_engines: queue.SimpleQueue[OcrEngine] = queue.SimpleQueue()
+        self._pool: Optional[ThreadPoolExecutor] = None
+        if threads > 1 and twin is not None:
+            for side_engine in (self.engine, *(twin() for _ in range(threads - 1))):
+                self._side_engines.put(side_engine)
+            self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="card-reader")
+        self.threads = threads if self._pool is not None else 1
         self.templates = templates or load_templates()
         self.thresholds = thresholds
         described = [self.engine, *(e for e in self.settle_engines if e is not self.engine)]
@@ -140,27 +162,30 @@ class CardReader:
               case: Optional[str], debug_dir: Optional[Path], annotate: Optional[Path]) -> CardResult:
         timings: dict[str, float] = {}
         with _timed(timings, "load"):
-            loaded = [("front", load_image(front))] + ([("back", load_image(back))] if back is not None else [])
+            photos = [("front", front)] + ([("back", back)] if back is not None else [])
+            loaded = list(zip([side for side, _ in photos],
+                              self._each(lambda photo, _: load_image(photo[1]), photos)))
         with _timed(timings, "locate"):
             located: list[tuple[str, SideImage, int]] = []
-            for side, image in loaded:
-                found = locate_cards(image, expect_sides=1 if back is not None else 2)
+            found_in = self._each(lambda photo, _: locate_cards(photo[1], expect_sides=1 if back is not None else 2),
+                                  loaded)
+            for (side, image), found in zip(loaded, found_in):
                 if back is None and len(found) >= 2:
                     located += [("front", found[0], image.exif_rotation), ("back", found[1], image.exif_rotation)]
                 else:
                     located.append((side, found[0], image.exif_rotation))
         with _timed(timings, "prepare"):
-            contrasts = [ink_contrast(img.image) for _, img, _ in located]
+            contrasts = self._each(lambda side, _: ink_contrast(side[1].image), located)
             binaries = [prepare_for_ocr(img.image, contrast) for (_, img, _), contrast in zip(located, contrasts)]
         with _timed(timings, "ocr"):
-            sides = [self._read_side(side, img, exif, binary, contrast)
-                     for (side, img, exif), binary, contrast in zip(located, binaries, contrasts)]
+            sides = self._each(lambda item, engine: self._read_side(*item[0], item[1], item[2], engine=engine),
+                               list(zip(located, binaries, contrasts)))
         sides, payer, extraction = self._interpret(sides, timings)
         if self._lacking(payer, extraction) and any(self._blurry(s) for s in sides):
             # a shaken photo whose reading lacks a number: the blurred sides read again with the shake
             # taken out, and the stronger reading of the card kept
             with _timed(timings, "deblur"):
-                sharper = [self._deblurred(s) for s in sides]
+                sharper = self._each(self._deblurred, sides)
             if any(d is not s for d, s in zip(sharper, sides)):
                 sharper, second_payer, second = self._interpret(sharper, timings)
                 stronger = _strength(second_payer, second) > _strength(payer, extraction)
@@ -219,7 +244,7 @@ class CardReader:
             # either reading (a logo read again may lose the name the first reading found in it)
             first = [s.page for s in sides]
             with _timed(timings, "ocr_doubtful"):
-                sides = [self._doubtful_lines_read(s) for s in sides]
+                sides = self._each(self._doubtful_lines_read, sides)
             payer, again = self._match_and_extract(sides, timings, also=first)
             # a field the lines read again no longer give ("UXT" of a prefix read as "UXJI") keeps its reading
             kept = {name: found for name, found in extraction.fields.items() if name in payer.template.fields}
@@ -227,7 +252,7 @@ class CardReader:
         if self._needs_full_pages(extraction, payer):
             # small labels that sparse-text mode dropped beside large values: the whole sides read with layout
             with _timed(timings, "ocr_second_pass"):
-                pages = [self.engine.recognise(s.binary, psm=FULL_PAGE_PSM) for s in sides]
+                pages = self._each(lambda side, engine: engine.recognise(side.binary, psm=FULL_PAGE_PSM), sides)
             with _timed(timings, "payer"):
                 named = self.templates.match([s.page for s in sides] + pages)
             with _timed(timings, "extract"):
@@ -281,7 +306,7 @@ class CardReader:
                 return False
         return True
 
-    def _doubtful_lines_read(self, side: ReadSide) -> ReadSide:
+    def _doubtful_lines_read(self, side: ReadSide, engine: OcrEngine) -> ReadSide:
         """The side with its least sure lines (``_doubtful_lines``) read again alone, from the ink; where
         the ink reads no better than noise, from the photo in grey too. The photo's reading replaces the
         ink's where it is sure (a large bold logo, "Oxford", whose ink our contrast hollows, reads
@@ -293,14 +318,14 @@ class CardReader:
         lines = _doubtful_lines(page)
         for number in _doubtful_numbers(page, lines):
             box = _alone(number.box)
-            words = reread_region(self.engine, side.ink, box)
+            words = reread_region(engine, side.ink, box)
             if _whole_number_read(number, words):
                 page = replace_words(page, box, words)
         for box in lines:
-            words, sure = reread_region(self.engine, side.ink, box), []
+            words, sure = reread_region(engine, side.ink, box), []
             if _mean_confidence(words) < LOW_CONFIDENCE:
                 photo = _photo_grey(side) if photo is None else photo
-                from_photo = reread_region(self.engine, photo, box)
+                from_photo = reread_region(engine, photo, box)
                 if _mean_confidence(from_photo) >= DOUBTFUL_LINE_CONFIDENCE:
                     words = from_photo
                 else:
@@ -314,10 +339,10 @@ class CardReader:
         return replace(side, reading=replace(side.reading, page=page), earlier=(*side.earlier, *earlier))
 
     def _read_side(self, side: str, located: SideImage, exif: int, binary: np.ndarray,
-                   contrast: np.ndarray, reading: Optional[UprightReading] = None) -> ReadSide:
+                   contrast: np.ndarray, reading: Optional[UprightReading] = None, *, engine: OcrEngine) -> ReadSide:
         """OCR one straightened side, turning it upright by what the reading says (``reading``: the first
         pass, where it was already made)."""
-        reading = reading or read_upright(self.engine, binary, turns=located.turns,
+        reading = reading or read_upright(engine, binary, turns=located.turns,
                                           vocabulary=self.templates.vocabulary)
         turn = reading.rotation
         upright_binary = rotate_clockwise(binary, turn)
@@ -329,9 +354,9 @@ class CardReader:
         # reads whole at half that)
         renderings = ((upright_binary, 48), (upright_binary, 28), (ink, 36), (upright_binary, 18))
         for box in unread_regions(upright_binary, page):
-            page = add_words(page, reread_dropped_line(self.engine, renderings, box,
+            page = add_words(page, reread_dropped_line(engine, renderings, box,
                                                        min_confidence=MIN_RECOVERED_CONFIDENCE))
-        page = split_stacked(self.engine, upright_binary, page, min_confidence=MIN_RECOVERED_CONFIDENCE)
+        page = split_stacked(engine, upright_binary, page, min_confidence=MIN_RECOVERED_CONFIDENCE)
         return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink,
                         text_evidence(reading.page))
 
@@ -357,7 +382,7 @@ class CardReader:
     def _blurry(self, side: ReadSide) -> bool:
         return side.located.sharpness < self.thresholds.min_sharpness
 
-    def _deblurred(self, side: ReadSide) -> ReadSide:
+    def _deblurred(self, side: ReadSide, engine: OcrEngine) -> ReadSide:
         """The side read again with the shake taken out, if it is blurred and a shake explains it.
 
         The shake's direction is measured (``shake_direction``) and tried beside four fixed directions
@@ -373,7 +398,7 @@ class CardReader:
             image = deblur(side.located.image, motion_kernel(length, degrees))
             contrast = ink_contrast(image)
             binary = prepare_for_ocr(image, contrast)
-            page = self.engine.recognise(rotate_clockwise(binary, turn))
+            page = engine.recognise(rotate_clockwise(binary, turn))
             evidence = text_evidence(page)
             log.debug("shake %d px at %.0f degrees: evidence %.0f", length, degrees, evidence)
             return _Deblurred(evidence, page, image, contrast, binary, degrees)
@@ -384,7 +409,7 @@ class CardReader:
             return side
         best = max([best, *(attempt(length, best.degrees) for length in SHAKE_LENGTHS[1:])], key=lambda d: d.evidence)
         return self._read_side(side.side, replace(side.located, image=best.image), side.exif_rotation,
-                               best.binary, best.contrast, replace(side.reading, page=best.page))
+                               best.binary, best.contrast, replace(side.reading, page=best.page), engine=engine)
 
     def _unlabelled(self, name: str, extraction: Extraction, payer: PayerMatch) -> bool:
         """A member ID, or a group number the card should print, whose label was not read at all."""
@@ -456,20 +481,42 @@ class CardReader:
             if candidate.side not in renderings:
                 renderings[candidate.side] = _renderings(next(s for s in sides if s.side == candidate.side))
             images = renderings[candidate.side]
+            voters = len(self.settle_engines)
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
-                    read_value_box(self.settle_engines, images, part.box) for part in candidate.parts],
-                    voters=len(self.settle_engines)), ()
+                    read_value_box(self.settle_engines, images, part.box, pool=self._settle_pool)
+                    for part in candidate.parts], voters=voters), ()
             else:
-                fields[name], rivals = settle_value(template.fields[name], candidate,
-                                                    read_value_box(self.settle_engines, images, candidate.box),
-                                                    voters=len(self.settle_engines))
+                with closing(read_value_box(self.settle_engines, images, candidate.box,
+                                            pool=self._settle_pool)) as readings:
+                    fields[name], rivals = settle_value(template.fields[name], candidate, readings, voters=voters)
             second: dict[str, Candidate] = {}
             for rival in (*rivals, *alternatives.get(name, ())):
                 if rival.value != fields[name].value:
                     second.setdefault(rival.value, rival)
             alternatives[name] = tuple(second.values())
         return replace(extraction, fields=fields, alternatives=alternatives)
+
+    @property
+    def _settle_pool(self) -> Optional[ThreadPoolExecutor]:
+        """The threads that read a value with both settling models at once (where they are two engines)."""
+        distinct = len({id(engine) for engine in self.settle_engines}) == len(self.settle_engines) > 1
+        return self._pool if distinct else None
+
+    def _each(self, work: Callable[[_Item, OcrEngine], _Result], items: Sequence[_Item]) -> list[_Result]:
+        """``work(item, engine)`` for each item, in order: on the reader's threads, each with an engine no
+        other thread is using, where it has threads and more than one item; else here, with its engine."""
+        if self._pool is None or len(items) < 2:
+            return [work(item, self.engine) for item in items]
+
+        def run(item: _Item) -> _Result:
+            engine = self._side_engines.get()
+            try:
+                return work(item, engine)
+            finally:
+                self._side_engines.put(engine)
+
+        return list(self._pool.map(run, items))
 
     def _read_names_again(self, sides: list[ReadSide], names: Sequence[str]) -> dict[str, list[Line]]:
         """Each line holding one of ``names`` (as normalised words) read again alone, in each rendering at

@@ -41,6 +41,10 @@ class TesseractEngine:
     def version(self) -> str:
         return _tesseract_version()
 
+    def twin(self) -> "TesseractEngine":
+        """Itself: each image is read by a process of its own, so threads may share this engine."""
+        return self
+
     def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
         psm = DEFAULT_PSM if psm is None else psm
         config = f"--oem {self.oem} --psm {psm} -c preserve_interword_spaces=0"

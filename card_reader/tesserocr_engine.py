@@ -91,6 +91,7 @@ class TesserocrEngine:
     def __init__(self, *, lang: str = "eng", model_dir: Optional[str] = None) -> None:
         if tesserocr is None:
             raise EngineNotFound("tesserocr is not installed (pip install tesserocr)")
+        self._lang, self._model_dir = lang, model_dir
         path = model_dir or tessdata_dir()
         if path is None:
             raise EngineNotFound("Tesseract's English model is not installed: install the Debian package "
@@ -108,6 +109,11 @@ class TesserocrEngine:
 
     def version(self) -> str:
         return self._version
+
+    def twin(self) -> "TesserocrEngine":
+        """An engine on the same model, to read beside this one on another thread (one API is not
+        thread-safe; Tesseract lets go of Python's lock while it reads)."""
+        return TesserocrEngine(lang=self._lang, model_dir=self._model_dir)
 
     def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
         grey = _grey(image)

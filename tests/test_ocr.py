@@ -109,6 +109,38 @@ def test_a_value_is_read_again_by_each_engine_in_turn_and_an_empty_reading_keeps
     assert first.crops[0] is second.crops[0]  # one crop per variant, read by both
 
 
+class MeetingEngine(CropRecorder):
+    """Reads a line only once another engine is reading at the same moment (a barrier both must reach):
+    engines read one after the other never meet, and the barrier breaks."""
+
+    def __init__(self, barrier, text: str) -> None:
+        super().__init__()
+        self.barrier, self.text = barrier, text
+
+    def recognise(self, image: np.ndarray, *, psm: int | None = None) -> Page:
+        self.barrier.wait(timeout=10)
+        self.crops.append(image)
+        return Page(image.shape[1], image.shape[0], (Block((Line((Word(self.text, Box(0, 0, 10, 10), 0.9),)),)),))
+
+
+def test_with_threads_both_engines_read_each_variant_at_once_and_the_readings_keep_their_turns():
+    """The two settling models read each crop at the same time; the readings come out as one thread
+    gives them (engine ``i % 2``'s at ``i``), and both are in before the first is yielded, so a caller
+    that stops after it leaves no engine reading."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from card_reader.ocr import read_value_box
+
+    barrier = threading.Barrier(2)
+    first, second = MeetingEngine(barrier, "A1"), MeetingEngine(barrier, "B2")
+    with ThreadPoolExecutor(2) as pool:
+        readings = read_value_box([first, second], [glyph_row((380, 700))], Box(380, 50, 320, 30), pool=pool)
+        assert [next(readings) for _ in range(3)] == [(("A1", 0.9),), (("B2", 0.9),), (("A1", 0.9),)]
+        assert (len(first.crops), len(second.crops)) == (2, 2)  # the third's partner was read with it
+        readings.close()
+
+
 def test_a_line_the_reading_dropped_is_read_again_whole_but_a_small_label_apart_from_a_large_value():
     """Ink no word covers is read again: a label and its value of one type size as one line (alone, the
     value loses its label), a small label beside a large value apart (read as one line, it is lost)."""

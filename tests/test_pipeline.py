@@ -555,3 +555,36 @@ def test_a_label_our_threshold_hollowed_is_read_again_from_the_photo(tmp_path, m
     result = read_with("Group:")
     assert result.fields["group_number"].value == "61807" and "ocr_labels" in result.timings_ms
     assert "group_number" not in read_with("RxGrp:").fields
+
+
+class SideBySide(FakeEngine):
+    """Reads every page as FRONT; with a barrier, its first page reading waits until its twin's starts
+    (both must reach the barrier: engines that read one after the other never meet, and it breaks)."""
+
+    def __init__(self, barrier=None) -> None:
+        super().__init__([page_from_text(FRONT)])
+        self.barrier, self.twins = barrier, []
+
+    def twin(self) -> "SideBySide":
+        self.twins.append(SideBySide(self.barrier))
+        return self.twins[-1]
+
+    def recognise(self, image, *, psm=None):
+        if self.barrier is not None and psm is None and self.calls == 0:
+            self.barrier.wait(timeout=10)
+        return super().recognise(image, psm=psm)
+
+
+def test_a_reader_with_two_threads_reads_the_sides_at_once_each_on_its_own_engine_and_as_one_thread_does(tmp_path):
+    import threading
+
+    front, back = card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png")
+    engine = SideBySide(threading.Barrier(2))
+    together = CardReader(engine=engine, threads=2).read(front, back)
+    assert len(engine.twins) == 1 and engine.calls and engine.twins[0].calls
+    alone = CardReader(engine=SideBySide(), threads=1).read(front, back)
+    assert together.model_dump(exclude={"timings_ms"}) == alone.model_dump(exclude={"timings_ms"})
+    assert together.fields["member_id"].value == "912345678"
+    # an engine that cannot be twinned is never shared between threads; one of the caller's reads on one
+    assert CardReader(engine=FakeEngine([page_from_text(FRONT)]), threads=2).threads == 1
+    assert CardReader(engine=SideBySide()).threads == 1
