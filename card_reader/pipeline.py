@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
-from contextlib import contextmanager
 import queue
+import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, TypeVar, Union
@@ -162,9 +161,8 @@ class CardReader:
               case: Optional[str], debug_dir: Optional[Path], annotate: Optional[Path]) -> CardResult:
         timings: dict[str, float] = {}
         with _timed(timings, "load"):
-            photos = [("front", front)] + ([("back", back)] if back is not None else [])
-            loaded = list(zip([side for side, _ in photos],
-                              self._each(lambda photo, _: load_image(photo[1]), photos)))
+            sources = [front] + ([back] if back is not None else [])
+            loaded = list(zip(("front", "back"), self._each(lambda source, _: load_image(source), sources)))
         with _timed(timings, "locate"):
             located: list[tuple[str, SideImage, int]] = []
             found_in = self._each(lambda photo, _: locate_cards(photo[1], expect_sides=1 if back is not None else 2),
