@@ -13,7 +13,7 @@ import os
 import queue
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, NamedTuple, Optional, Sequence, TypeVar, Union
@@ -485,9 +485,8 @@ class CardReader:
                     read_value_box(self.settle_engines, images, part.box, pool=self._settle_pool)
                     for part in candidate.parts], voters=voters), ()
             else:
-                with closing(read_value_box(self.settle_engines, images, candidate.box,
-                                            pool=self._settle_pool)) as readings:
-                    fields[name], rivals = settle_value(template.fields[name], candidate, readings, voters=voters)
+                fields[name], rivals = settle_value(template.fields[name], candidate, read_value_box(
+                    self.settle_engines, images, candidate.box, pool=self._settle_pool), voters=voters)
             second: dict[str, Candidate] = {}
             for rival in (*rivals, *alternatives.get(name, ())):
                 if rival.value != fields[name].value:
