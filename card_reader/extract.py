@@ -17,7 +17,7 @@ import math
 import re
 import statistics
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -1429,8 +1429,11 @@ PLAIN_VOTE = 3  # readings that all agree with the value, each surely, settle it
 PLAIN_CONFIDENCE = 0.85
 
 
-def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Sequence[tuple[str, float]]], *,
-                 voters: int = 1) -> tuple[Candidate, tuple[Candidate, ...]]:
+Reading = Sequence[tuple[str, float]]  # a line read again: its words, with their confidences
+
+
+def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Reading], *, voters: int = 1,
+                 when_split: Optional[Callable[[], Iterable[Reading]]] = None) -> tuple[Candidate, tuple[Candidate, ...]]:
     """The value decided by a vote between the chosen candidate and more readings of the line around it.
 
     In each reading (its words, with confidences) the value is the run of words that spells a value
@@ -1446,6 +1449,8 @@ def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Seque
     reading agrees with the value, enough of them surely, and among the sure ones at least one by each
     of the ``voters`` engines (whose readings take turns), no more are taken: one model reading a
     blurred 0 as 6 at three scales is one mistake made three times, which the other may not make.
+    Where the readings are all taken and split (some read another value), ``when_split`` gives more
+    (the line read from another view of it), which vote too.
     """
     def key(value: str) -> str:
         return "".join(ch for ch in value if ch not in spec.keep)
@@ -1455,7 +1460,13 @@ def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Seque
         key(candidate.value): [(base, candidate.raw, candidate.repaired, candidate.value)]}
     unread = 0.0
     sure_voters: set[int] = set()
-    for index, words in enumerate(readings):
+
+    def taken() -> Iterator[Reading]:
+        yield from readings
+        if when_split is not None and len(votes) > 1:
+            yield from when_split()
+
+    for index, words in enumerate(taken()):
         found = _closest_run(spec, words, candidate.value)
         if found is None:
             unread += (sum(c for _, c in words) / max(1, len(words))) ** 2

@@ -432,12 +432,12 @@ def test_a_value_split_into_overlapping_word_boxes_is_joined():
 
 
 # --- settling a value by reading it again (extract.settle_value) ---------------------------------
-def settle(payer: str, name: str, value: str, confidence: float, readings, voters: int = 1):
+def settle(payer: str, name: str, value: str, confidence: float, readings, voters: int = 1, **more):
     from card_reader.extract import Candidate, settle_value
     from card_reader.ocr import Box
 
     candidate = Candidate(name, value, value, confidence, "front", Box(100, 100, 200, 30), "ID", "beside", 0, 0.9)
-    return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings, voters=voters)
+    return settle_value(TEMPLATES.get(payer).fields[name], candidate, readings, voters=voters, **more)
 
 
 def test_a_vote_is_plain_only_once_every_engine_has_read_the_value_surely():
@@ -459,6 +459,28 @@ def test_a_vote_is_plain_only_once_every_engine_has_read_the_value_surely():
             yield words
     assert settle("aetna", "member_id", "101178611", 0.9, lazily(), voters=2)[0].value == "101178611"
     assert len(taken) == 2
+
+
+def test_a_split_vote_takes_the_readings_of_another_view_and_a_plain_one_never_asks_for_them():
+    """All readings taken and split (a blurred 2 read as 5 surely by one model, as 2 unsurely by the other):
+    the readings ``when_split`` gives (the line read with a light shake taken out) vote too, and read 2;
+    a vote that is plain never asks for them."""
+    asked = []
+
+    def steadied():
+        asked.append(True)
+        return [[("2021-484-7", 0.9)]] * 6
+
+    split = [[("5021-484-7", 0.9)], [("2021-484-7", 0.6)]] * 4
+    assert settle("uhc_student_resources", "group_number", "5021-484-7", 0.9, split, voters=2)[0].value == "5021-484-7"
+    winner, rivals = settle("uhc_student_resources", "group_number", "5021-484-7", 0.9, split, voters=2,
+                            when_split=steadied)
+    assert winner.value == "2021-484-7" and [r.value for r in rivals] == ["5021-484-7"] and asked
+    asked.clear()
+    plain = [[("5021-484-7", 0.95)]] * 4
+    assert settle("uhc_student_resources", "group_number", "5021-484-7", 0.9, plain, voters=2,
+                  when_split=steadied)[0].value == "5021-484-7"
+    assert not asked
 
 
 def test_a_value_read_again_in_more_words_than_it_is_printed_in_votes_whole():
