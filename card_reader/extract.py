@@ -1433,7 +1433,8 @@ Reading = Sequence[tuple[str, float]]  # a line read again: its words, with thei
 
 
 def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Reading], *, voters: int = 1,
-                 when_split: Optional[Callable[[], Iterable[Reading]]] = None) -> tuple[Candidate, tuple[Candidate, ...]]:
+                 when_split: Optional[Callable[[], Iterable[Reading]]] = None
+                 ) -> tuple[Candidate, tuple[Candidate, ...]]:
     """The value decided by a vote between the chosen candidate and more readings of the line around it.
 
     In each reading (its words, with confidences) the value is the run of words that spells a value

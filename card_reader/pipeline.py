@@ -46,8 +46,9 @@ ZONES_PER_FIELD = 4
 SHAKE_DIRECTIONS = (0, 45, 90, 135)  # degrees: the straight shakes a blurred side is first deblurred for,
 # after the one measured on it (``shake_direction``)
 SHAKE_LENGTHS = (7, 4, 11)  # pixels on the straightened card: the first tried in every direction
-SETTLE_SHAKE = 4  # pixels: the light shake taken out of a side for a value whose readings split (7 px broke
-# right readings of sharp cards' values, as often as it mended blurred ones)
+# pixels: the light shake taken out of a side for a value whose readings split (7 px broke right readings
+# of sharp cards' values as often as it mended blurred ones)
+SETTLE_SHAKE = 4
 MIN_RECOVERED_CONFIDENCE = 0.3  # words read from a line the first pass dropped, kept from this confidence
 DOUBTFUL_LINE_CONFIDENCE = 0.7  # lines read with less mean confidence are read once more, alone
 DOUBTFUL_LINES = 3  # at most this many per side
