@@ -396,9 +396,7 @@ class CardReader:
         turn = side.reading.rotation
 
         def attempt(length: int, degrees: float) -> _Deblurred:
-            image = deblur(side.located.image, motion_kernel(length, degrees))
-            contrast = ink_contrast(image)
-            binary = prepare_for_ocr(image, contrast)
+            image, contrast, binary = _without_shake(side.located.image, length, degrees)
             page = engine.recognise(rotate_clockwise(binary, turn))
             evidence = text_evidence(page)
             log.debug("shake %d px at %.0f degrees: evidence %.0f", length, degrees, evidence)
@@ -477,6 +475,7 @@ class CardReader:
         fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
         renderings: dict[str, list[np.ndarray]] = {}
         steadied: dict[str, list[np.ndarray]] = {}
+        voters = len(self.settle_engines)
 
         def read_steadied(side: ReadSide, box: Box) -> Iterator[tuple[tuple[str, float], ...]]:
             if side.side not in steadied:
@@ -487,16 +486,15 @@ class CardReader:
             candidate = fields.get(name)
             if candidate is None or candidate.placement == "glued":  # its box holds the label too
                 continue
-            if candidate.side not in renderings:
-                renderings[candidate.side] = _renderings(next(s for s in sides if s.side == candidate.side))
-            images = renderings[candidate.side]
-            voters = len(self.settle_engines)
+            side = next(s for s in sides if s.side == candidate.side)
+            if side.side not in renderings:
+                renderings[side.side] = _renderings(side)
+            images = renderings[side.side]
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
                     read_value_box(self.settle_engines, images, part.box, pool=self._settle_pool)
                     for part in candidate.parts], voters=voters), ()
             else:
-                side = next(s for s in sides if s.side == candidate.side)
                 fields[name], rivals = settle_value(
                     template.fields[name], candidate,
                     read_value_box(self.settle_engines, images, candidate.box, pool=self._settle_pool), voters=voters,
@@ -603,11 +601,17 @@ def _steadied_renderings(side: ReadSide) -> list[np.ndarray]:
     out along the direction measured on it: where a value's readings split, a blurred digit the photo
     reads both ways often reads one way here (``--seed 25252`` 052: a group's 2 read as 5 by most of
     the readings, as 2 by most of these)."""
-    photo = deblur(side.located.image, motion_kernel(SETTLE_SHAKE, shake_direction(side.located.image)))
-    contrast = ink_contrast(photo)
+    photo, contrast, binary = _without_shake(side.located.image, SETTLE_SHAKE, shake_direction(side.located.image))
     turn = side.reading.rotation
-    return [rotate_clockwise(prepare_for_ocr(photo, contrast), turn), rotate_clockwise(ink_image(contrast), turn),
+    return [rotate_clockwise(binary, turn), rotate_clockwise(ink_image(contrast), turn),
             cv2.cvtColor(rotate_clockwise(photo, turn), cv2.COLOR_BGR2GRAY)]
+
+
+def _without_shake(image: np.ndarray, length: int, degrees: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The straightened side with a straight shake taken out, its ink contrast and the binary image read."""
+    photo = deblur(image, motion_kernel(length, degrees))
+    contrast = ink_contrast(photo)
+    return photo, contrast, prepare_for_ocr(photo, contrast)
 
 
 def _photo_grey(side: ReadSide) -> np.ndarray:
