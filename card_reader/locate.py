@@ -68,6 +68,11 @@ LOST_BAND_ASPECT = 1.1  # an outline this much longer than ID-1 for its height (
 BAND_STEPS = np.linspace(0.5, 1.5, 21)  # where the lost band's outer edge is looked for, in shares of the width it lacks
 BAND_EDGE = 0.7  # of the moved side's points on an edge: the band's outer edge found
 MIN_PRINT_SHARE = 0.006  # of a straightened region darker than around it: less is no card's side (``unprinted``)
+RIVAL_SCORE = 0.3  # an outline this card-like, its margin aside, is another place the card may be (``rival_sides``)
+RIVAL_OUTLINES = 3  # at most this many of them, the most card-like first
+RIVAL_DISTINCT = 0.03  # of the photo's long side: an outline whose corners all stand this near another's is the same
+MAX_SKEW = 20.0  # degrees: a whole image's text lines levelled by at most this much (steeper may be noise)
+RIVAL_MAX_SKEW = 45.0  # ...and as another place the card may be: a card photographed turned, not found
 
 
 @dataclass(frozen=True)
@@ -114,22 +119,55 @@ def locate_cards(loaded: LoadedImage, *, expect_sides: int = 1) -> list[SideImag
     sides = []
     regions = find_cards(loaded.pixels, expect_sides=expect_sides, preview=loaded.preview)
     for region in regions:
-        card, skew, sideways = straighten(loaded.pixels, region)
-        if len(regions) == 1 and region.method == "outline" and unprinted(card):
+        side = side_image(loaded.pixels, region)
+        if len(regions) == 1 and region.method == "outline" and unprinted(side.image):
             # every side of a card prints something: a blank outline is a panel of it (the plain corner under
             # a coloured band, on a pale card on a white scan), and the whole photo is read instead
             log.debug("the outline found holds no print: reading the whole photo")
-            region = whole_photo(loaded.pixels)
-            card, skew, sideways = straighten(loaded.pixels, region)
-        whole = region.method == "whole_image"
-        # an outlined card is landscape after straightening, text across; a crop's text lines say which way
-        turns = (90, 270) if sideways else (0, 180)
-        sides.append(SideImage(image=card, card_found=not whole, method=region.method,
-                               outline=region.corners, turns=turns, skew_degrees=skew,
-                               card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
-                               glare=glare(card), brightness=brightness(card)))
+            side = side_image(loaded.pixels, whole_photo(loaded.pixels))
+        sides.append(side)
     log.debug("located %d side(s) by %s", len(sides), sides[0].method)
     return sides
+
+
+def side_image(photo: np.ndarray, region: CardRegion, *, max_skew: float = MAX_SKEW) -> SideImage:
+    """The region straightened, with the measurements quality verdicts need."""
+    card, skew, sideways = straighten(photo, region, max_skew=max_skew)
+    # an outlined card is landscape after straightening, text across; a crop's text lines say which way
+    turns = (90, 270) if sideways else (0, 180)
+    return SideImage(image=card, card_found=region.method != "whole_image", method=region.method,
+                     outline=region.corners, turns=turns, skew_degrees=skew,
+                     card_width_px=int(round(_long_side(region.corners))), sharpness=sharpness(card),
+                     glare=glare(card), brightness=brightness(card))
+
+
+def rival_sides(loaded: LoadedImage, found: SideImage, limit: int = RIVAL_OUTLINES) -> list[SideImage]:
+    """Other places the card may be on the photo than ``found``, most card-like first.
+
+    Asked for where the side found reads as almost no text: a box or panel printed on the card was
+    outlined instead of the card, or a card on a checked table, its margin crossed by the pattern or a
+    printed circle, was not found at all. The outlines that score as a card's with the margin left out
+    (``RIVAL_SCORE``), and the whole photo, its text levelled however steeply it runs; the text read
+    on each decides (the OCR stage reads them), not this stage.
+    """
+    search, scale = _search_copy(loaded.pixels, loaded.preview)
+    lines = edge_lines(search, search.all_edges)
+    proposals = line_quads(search, lines) + contour_quads(search.edges, search)
+    scored = sorted(((outline_score(p, search.support, search.lab, margin=False), order_corners(p / scale))
+                     for p in proposals), key=lambda sc: -sc[0])
+    reach = RIVAL_DISTINCT * max(loaded.pixels.shape[:2])
+    kept = [order_corners(found.outline.astype(np.float32))]
+    rivals = []
+    for score, corners in scored:
+        if score < RIVAL_SCORE or len(rivals) >= limit:
+            break
+        if all(np.abs(corners - other).max() > reach for other in kept):
+            kept.append(corners)
+            rivals.append(side_image(loaded.pixels, CardRegion(landscape_corners(corners), "outline", score)))
+    whole = side_image(loaded.pixels, whole_photo(loaded.pixels), max_skew=RIVAL_MAX_SKEW)
+    if found.method != "whole_image" or abs(whole.skew_degrees - found.skew_degrees) > 1:
+        rivals.append(whole)
+    return rivals
 
 
 # --- finding the outline ---------------------------------------------------------------------
@@ -140,17 +178,21 @@ def find_cards(photo: np.ndarray, *, expect_sides: int = 1, preview: Optional[np
     The search runs on a copy SEARCH_SIDE pixels long, made from ``preview`` (a smaller decoding of the
     same photo) when there is one: shrinking a 12 MP photo costs more than finding the card on it.
     """
-    source = photo if preview is None else preview
-    small, scale = _downscale(source, SEARCH_SIDE)
-    scale *= source.shape[1] / photo.shape[1]
-    search = SearchCopy.of(small)
-    chosen = choose_outlines(find_outlines(small, search, expect_sides=expect_sides),
+    search, scale = _search_copy(photo, preview)
+    chosen = choose_outlines(find_outlines(search.image, search, expect_sides=expect_sides),
                              search.flat_lab.astype(np.float32), expect_sides=expect_sides)
     chosen = [with_lost_band(quad, search) or quad for quad in chosen]
     if not chosen:
         return [whole_photo(photo)]
     method = "side_by_side" if len(chosen) == 2 else "outline"
     return [CardRegion(landscape_corners(q.corners / scale), method, q.score) for q in chosen]
+
+
+def _search_copy(photo: np.ndarray, preview: Optional[np.ndarray]) -> tuple["SearchCopy", float]:
+    """The search copy of the photo, and its scale to the photo."""
+    source = photo if preview is None else preview
+    small, scale = _downscale(source, SEARCH_SIDE)
+    return SearchCopy.of(small), scale * source.shape[1] / photo.shape[1]
 
 
 @dataclass(frozen=True)
@@ -1057,13 +1099,15 @@ def _side_by_side_partner(best: Quad, others: list[Quad]) -> Optional[Quad]:
 
 # --- straightening ---------------------------------------------------------------------------
 
-def straighten(photo: np.ndarray, region: CardRegion) -> tuple[np.ndarray, float, bool]:
-    """The card side as a flat, level image CARD_WIDTH wide, the text skew removed (whole images only), and
-    whether its text runs up and down (a whole image stored sideways; an outlined card is made landscape)."""
+def straighten(photo: np.ndarray, region: CardRegion, *,
+               max_skew: float = MAX_SKEW) -> tuple[np.ndarray, float, bool]:
+    """The card side as a flat, level image CARD_WIDTH wide, the text skew (up to ``max_skew``) removed
+    (whole images only), and whether its text runs up and down (a whole image stored sideways; an
+    outlined card is made landscape)."""
     if region.method == "whole_image":  # brought to the working size first: turning 12 MP costs ten times more
         small = _resize_to_width(photo, CARD_WIDTH)
         angles, weights, vertical = _text_line_blobs(small)  # one look at the text lines for both answers
-        card, skew = _turn(small, _median_angle(angles, weights))
+        card, skew = _turn(small, _median_angle(angles, weights, max_skew))
         return _resize_to_width(card, CARD_WIDTH), skew, _mostly_vertical(weights, vertical)
     return warp_card(photo, region.corners), 0.0, False
 
@@ -1093,18 +1137,18 @@ def warp_card(photo: np.ndarray, corners: np.ndarray) -> np.ndarray:
                                borderMode=cv2.BORDER_REPLICATE)
 
 
-def deskew_by_text(image: np.ndarray, max_degrees: float = 20.0) -> tuple[np.ndarray, float]:
+def deskew_by_text(image: np.ndarray, max_degrees: float = MAX_SKEW) -> tuple[np.ndarray, float]:
     """The image turned so that its text lines are level (modulo 90 degrees), and the angle used."""
     return _turn(image, text_skew(image, max_degrees))
 
 
-def text_skew(image: np.ndarray, max_degrees: float = 20.0) -> float:
+def text_skew(image: np.ndarray, max_degrees: float = MAX_SKEW) -> float:
     """The median angle of the text lines (degrees, counter-clockwise positive as OpenCV rotates)."""
     angles, weights, _ = _text_line_blobs(image)
     return _median_angle(angles, weights, max_degrees)
 
 
-def _median_angle(angles: list[float], weights: list[float], max_degrees: float = 20.0) -> float:
+def _median_angle(angles: list[float], weights: list[float], max_degrees: float = MAX_SKEW) -> float:
     """The length-weighted median text line angle; 0 when there is none or it is implausibly steep."""
     if not angles:
         return 0.0

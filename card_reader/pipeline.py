@@ -27,11 +27,11 @@ from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage
                       extract_fields, forget_rows, settle_parts, settle_value, shape_zones,
                       without_distractors)
 from .load import ImageSource, LoadedImage, load_image
-from .locate import SideImage, locate_cards, upright_corners
+from .locate import SideImage, locate_cards, rival_sides, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
-from .ocr import (Box, Line, OcrEngine, Page, UprightReading, Word, add_words, read_upright, read_value_box,
-                  replace_words, reread_dropped_line, reread_region, rotate_clockwise, split_stacked, text_evidence,
-                  text_rows, typical_height, unread_regions)
+from .ocr import (MIN_KNOWN_WORDS, Box, Line, OcrEngine, Page, UprightReading, Word, add_words, known_words,
+                  read_upright, read_value_box, replace_words, reread_dropped_line, reread_region, rotate_clockwise,
+                  split_stacked, text_evidence, text_rows, typical_height, unread_regions)
 from .prepare import deblur, ink_contrast, ink_image, motion_kernel, prepare_for_ocr, shake_direction
 from .templates import UNKNOWN_PAYER, PayerMatch, PayerTemplate, TemplateSet, load_templates, portal_group_value
 from .text import normalise_identifier, normalise_name
@@ -60,6 +60,9 @@ PHOTO_WORD_CONFIDENCE = 0.6  # a word (three letters or more) the photo reads th
 # a doubted name's line is read again in each of ``_renderings`` at each of these letter heights (px)
 NAME_RENDERINGS = tuple((rendering, height) for rendering in range(3) for height in (28, 36, 48))
 FULL_PAGE_PSM = 3  # automatic layout: finds small labels that sparse-text mode drops beside large values
+# a side whose first reading holds less text (``text_evidence``), and few card words, may not be the card
+LOST_SIDE_EVIDENCE = 30
+RIVAL_LEAD = 2.0  # ...and another place on its photo reading this many times the text is read instead
 MAX_THREADS = 2  # a card has two sides, and two models settle its values: more threads would idle
 
 
@@ -168,6 +171,7 @@ class CardReader:
             loaded = list(zip(("front", "back"), self._each(lambda source, _: load_image(source), sources)))
         with _timed(timings, "locate"):
             located: list[tuple[str, SideImage, int]] = []
+            photo_of: dict[str, LoadedImage] = {}  # the photo of each side that is alone on its photo
             found_in = self._each(lambda photo, _: locate_cards(photo[1], expect_sides=1 if back is not None else 2),
                                   loaded)
             for (side, image), found in zip(loaded, found_in):
@@ -175,12 +179,19 @@ class CardReader:
                     located += [("front", found[0], image.exif_rotation), ("back", found[1], image.exif_rotation)]
                 else:
                     located.append((side, found[0], image.exif_rotation))
+                    photo_of[side] = image
         with _timed(timings, "prepare"):
             contrasts = self._each(lambda side, _: ink_contrast(side[1].image), located)
             binaries = [prepare_for_ocr(img.image, contrast) for (_, img, _), contrast in zip(located, contrasts)]
         with _timed(timings, "ocr"):
             sides = self._each(lambda item, engine: self._read_side(*item[0], item[1], item[2], engine=engine),
                                list(zip(located, binaries, contrasts)))
+        lost = [s for s in sides if s.side in photo_of and self._reads_as_no_card(s)]
+        if lost:  # the card may be elsewhere on the photo: a box printed on it was outlined, or nothing was
+            with _timed(timings, "relocate"):
+                found_again = dict(zip((s.side for s in lost), self._each(
+                    lambda side, engine: self._relocated(side, photo_of[side.side], engine), lost)))
+            sides = [found_again.get(s.side, s) for s in sides]
         sides, payer, extraction = self._interpret(sides, timings)
         if self._lacking(payer, extraction) and any(self._blurry(s) for s in sides):
             # a shaken photo whose reading lacks a number: the blurred sides read again with the shake
@@ -360,6 +371,32 @@ class CardReader:
         page = split_stacked(engine, upright_binary, page, min_confidence=MIN_RECOVERED_CONFIDENCE)
         return ReadSide(side, located, exif, replace(reading, page=page), upright_binary, ink,
                         text_evidence(reading.page))
+
+    def _reads_as_no_card(self, side: ReadSide) -> bool:
+        """Little text read surely, and hardly a word cards print: a card's side under glare or blur still
+        reads a few of its words (``Member``, the payer's name)."""
+        return side.evidence < LOST_SIDE_EVIDENCE and \
+            known_words(side.reading.page, self.templates.vocabulary) < MIN_KNOWN_WORDS
+
+    def _relocated(self, side: ReadSide, photo: LoadedImage, engine: OcrEngine) -> ReadSide:
+        """The side read where else the card may be on its photo (``rival_sides``), if one of those places
+        reads as ``RIVAL_LEAD`` times the text: the outline found was a box printed on the card, or no
+        outline was found and the card is turned on a checked table. Each place is read once (turned
+        upright); only the one kept is read as a side is."""
+        best: Optional[tuple[float, SideImage, np.ndarray, np.ndarray, UprightReading]] = None
+        for rival in rival_sides(photo, side.located):
+            contrast = ink_contrast(rival.image)
+            binary = prepare_for_ocr(rival.image, contrast)
+            reading = read_upright(engine, binary, turns=rival.turns, vocabulary=self.templates.vocabulary)
+            evidence = text_evidence(reading.page)
+            log.debug("%s side read elsewhere on its photo (%s): evidence %.0f against %.0f", side.side,
+                      rival.method, evidence, side.evidence)
+            if best is None or evidence > best[0]:
+                best = (evidence, rival, binary, contrast, reading)
+        if best is None or best[0] < max(LOST_SIDE_EVIDENCE, RIVAL_LEAD * side.evidence):
+            return side
+        _, rival, binary, contrast, reading = best
+        return self._read_side(side.side, rival, side.exif_rotation, binary, contrast, reading, engine=engine)
 
     def _lacking(self, payer: PayerMatch, extraction: Extraction) -> bool:
         """A member ID, or a group number where the payer prints one, not read surely enough to check what

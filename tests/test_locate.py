@@ -349,6 +349,25 @@ def test_text_lines_inside_a_printed_border_still_say_which_way_the_text_runs():
     assert not sideways and skew == 0.0
 
 
+@pytest.mark.parametrize("background", ["dark", "gingham"])
+def test_the_places_offered_for_a_side_that_read_as_no_text_hold_the_card_and_the_whole_photo(background):
+    """A box printed on the card taken for the card (its text then reads as nothing): the card's own outline
+    is among the other places offered, the box is not, and the whole photo comes last, its text
+    levelled though it runs more steeply than a crop's may."""
+    photo, true = card_photo(background, angle=30)
+    box = np.float32([true[0] + (true[2] - true[0]) * 0.5, true[1] + (true[2] - true[1]) * 0.5, true[2],
+                      true[3] + (true[2] - true[3]) * 0.5])  # the card's lower right quarter
+    found = locate.side_image(photo, locate.CardRegion(box, "outline", 0.5))
+    rivals = locate.rival_sides(loaded(photo), found)
+    assert any(r.method == "outline" and corner_error(r.outline, true) <= TOLERANCE * long_side(true)
+               for r in rivals)
+    assert all(corner_error(r.outline, box) > 0.05 * long_side(true) for r in rivals)
+    assert rivals[-1].method == "whole_image" and not rivals[-1].card_found
+    if background == "dark":  # the table's pattern is no text line; the card's bars are, 30 degrees askew
+        assert abs(rivals[-1].skew_degrees) > locate.MAX_SKEW
+        assert abs(locate.straighten(photo, locate.whole_photo(photo))[1]) <= locate.MAX_SKEW
+
+
 # --- two cards on one photo ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("sizes", [(800, 740), (740, 800)], ids=["larger-left", "larger-right"])

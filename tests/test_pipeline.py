@@ -557,6 +557,40 @@ def test_a_label_our_threshold_hollowed_is_read_again_from_the_photo(tmp_path, m
     assert "group_number" not in read_with("RxGrp:").fields
 
 
+class ReadsBySize(FakeEngine):
+    """Reads ``on_card`` on an image of the straightened card's size and ``elsewhere`` on any other (the
+    whole photo): stands in for a box printed on the card outlined as the card, whose text reads as
+    nothing, or for a card outlined right whose photo holds nothing more."""
+
+    def __init__(self, on_card: str, elsewhere: str) -> None:
+        super().__init__([page_from_text(on_card)])
+        self.elsewhere = page_from_text(elsewhere)
+
+    def recognise(self, image, *, psm=None):
+        from card_reader.locate import CARD_HEIGHT, CARD_WIDTH
+
+        if psm is None and image.shape[:2] not in ((CARD_HEIGHT, CARD_WIDTH), (CARD_WIDTH, CARD_HEIGHT)):
+            self.calls += 1
+            return self.elsewhere
+        return super().recognise(image, psm=psm)
+
+
+def test_a_side_that_reads_as_no_text_is_read_where_else_its_card_may_be_on_the_photo(tmp_path):
+    photo = card_photo(tmp_path / "f.png")
+    found_elsewhere = CardReader(engine=ReadsBySize("", FRONT)).read(photo)
+    assert "relocate" in found_elsewhere.timings_ms and found_elsewhere.quality["front"].method == "whole_image"
+    assert found_elsewhere.fields["member_id"].value == "912345678"
+    # a side read as little text whose photo reads no more elsewhere keeps its outline and its reading
+    kept = CardReader(engine=ReadsBySize("Group 98765", "")).read(photo)
+    assert "relocate" in kept.timings_ms and kept.quality["front"].method == "outline"
+    assert kept.fields["group_number"].value == "98765"
+    # a side that reads as a card, or as little text but card words (glare over it), is never looked for
+    # elsewhere
+    for engine in (FakeEngine([page_from_text(FRONT)]), ReadsBySize("Member Group 98765", FRONT)):
+        plain = CardReader(engine=engine).read(photo)
+        assert "relocate" not in plain.timings_ms and plain.quality["front"].method == "outline"
+
+
 class SideBySide(FakeEngine):
     """Reads every page as FRONT; with a barrier, its first page reading waits until its twin's starts
     (both must reach the barrier: engines that read one after the other never meet, and it breaks)."""
