@@ -181,11 +181,10 @@ class CardReader:
                     located.append((side, found[0], image.exif_rotation))
                     photo_of[side] = image
         with _timed(timings, "prepare"):
-            contrasts = self._each(lambda side, _: ink_contrast(side[1].image), located)
-            binaries = [prepare_for_ocr(img.image, contrast) for (_, img, _), contrast in zip(located, contrasts)]
+            prepared = self._each(lambda side, _: _prepared(side[1].image), located)
         with _timed(timings, "ocr"):
-            sides = self._each(lambda item, engine: self._read_side(*item[0], item[1], item[2], engine=engine),
-                               list(zip(located, binaries, contrasts)))
+            sides = self._each(lambda item, engine: self._read_side(*item[0], *item[1], engine=engine),
+                               list(zip(located, prepared)))
         lost = [s for s in sides if s.side in photo_of and self._reads_as_no_card(s)]
         if lost:  # the card may be elsewhere on the photo: a box printed on it was outlined, or nothing was
             with _timed(timings, "relocate"):
@@ -385,8 +384,7 @@ class CardReader:
         upright); only the one kept is read as a side is."""
         best: Optional[tuple[float, SideImage, np.ndarray, np.ndarray, UprightReading]] = None
         for rival in rival_sides(photo, side.located):
-            contrast = ink_contrast(rival.image)
-            binary = prepare_for_ocr(rival.image, contrast)
+            binary, contrast = _prepared(rival.image)
             reading = read_upright(engine, binary, turns=rival.turns, vocabulary=self.templates.vocabulary)
             evidence = text_evidence(reading.page)
             log.debug("%s side read elsewhere on its photo (%s): evidence %.0f against %.0f", side.side,
@@ -433,7 +431,7 @@ class CardReader:
         turn = side.reading.rotation
 
         def attempt(length: int, degrees: float) -> _Deblurred:
-            image, contrast, binary = _without_shake(side.located.image, length, degrees)
+            image, binary, contrast = _without_shake(side.located.image, length, degrees)
             page = engine.recognise(rotate_clockwise(binary, turn))
             evidence = text_evidence(page)
             log.debug("shake %d px at %.0f degrees: evidence %.0f", length, degrees, evidence)
@@ -638,17 +636,22 @@ def _steadied_renderings(side: ReadSide) -> list[np.ndarray]:
     out along the direction measured on it: where a value's readings split, a blurred digit the photo
     reads both ways often reads one way here (``--seed 25252`` 052: a group's 2 read as 5 by most of
     the readings, as 2 by most of these)."""
-    photo, contrast, binary = _without_shake(side.located.image, SETTLE_SHAKE, shake_direction(side.located.image))
+    photo, binary, contrast = _without_shake(side.located.image, SETTLE_SHAKE, shake_direction(side.located.image))
     turn = side.reading.rotation
     return [rotate_clockwise(binary, turn), rotate_clockwise(ink_image(contrast), turn),
             cv2.cvtColor(rotate_clockwise(photo, turn), cv2.COLOR_BGR2GRAY)]
 
 
 def _without_shake(image: np.ndarray, length: int, degrees: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The straightened side with a straight shake taken out, its ink contrast and the binary image read."""
+    """The straightened side with a straight shake taken out, and what the engine reads of it (``_prepared``)."""
     photo = deblur(image, motion_kernel(length, degrees))
-    contrast = ink_contrast(photo)
-    return photo, contrast, prepare_for_ocr(photo, contrast)
+    return (photo, *_prepared(photo))
+
+
+def _prepared(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A straightened side's binary image, which the engine reads, and the ink contrast it is made from."""
+    contrast = ink_contrast(image)
+    return prepare_for_ocr(image, contrast), contrast
 
 
 def _photo_grey(side: ReadSide) -> np.ndarray:
