@@ -127,6 +127,9 @@ class Verdict:
     # field -> what of the card the typed number matched where its first reading did not: a second reading,
     # or the words printing it plainly
     matched: Mapping[str, Matched] = field(default_factory=dict)
+    # fields whose reading the typed form outweighs: read unsurely and contradicted by the client's word (a
+    # six-character group where XXXXXX says the card's is not six characters), so not the card's reading
+    set_aside: frozenset[str] = frozenset()
 
     @property
     def needs_review(self) -> bool:
@@ -155,13 +158,14 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
     fields = extraction.fields
 
     matched: dict[str, Matched] = {}
+    set_aside: set[str] = set()
     member_check = None
     if submission.member_id is not None:
         member_check = _check_member_id(submission.member_id, extraction, template, card_lines, flags, matched)
         checks.append(member_check)
     if submission.group_number is not None:
         checks.append(_check_group(submission.group_number, extraction, template, card_lines, flags, has_back,
-                                   matched))
+                                   matched, set_aside))
     checks.extend(_check_payer(submission.insurance_provider, payer, templates, card_lines, flags))
     # a person's name as the card prints it, without the label before it ("Name", its colon lost) and
     # what comes before that: the labels the template declares for people's names
@@ -190,7 +194,7 @@ def verify(submission: ClientSubmission, payer: PayerMatch, extraction: Extracti
         log.info("typed form disagrees with the card on %s",
                  ", ".join(c.field for c in checks if c.status in (CheckStatus.MISMATCH,
                                                                      CheckStatus.PROBABLE_TYPO)))
-    return Verdict(checks, flags, matched)
+    return Verdict(checks, flags, matched, frozenset(set_aside))
 
 
 # --- identifiers -------------------------------------------------------------------------------
@@ -283,7 +287,7 @@ def _compare_identifier(field_name: str, typed: str, typed_norm: str, reading: C
 
 
 def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, card_lines: Sequence[Line],
-                 flags: list[Flag], has_back: bool, matched: dict[str, Matched]) -> Check:
+                 flags: list[Flag], has_back: bool, matched: dict[str, Matched], set_aside: set[str]) -> Check:
     field_name = "group_number"
     typed_norm = normalise_identifier(typed)
     reading = extraction.fields.get(field_name)
@@ -301,8 +305,14 @@ def _check_group(typed: str, extraction: Extraction, template: PayerTemplate, ca
             flags.append(flag("group_placeholder_unneeded", field_name, read=reading.value, portal=portal))
             return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.MISMATCH,
                          detail=f"the portal takes the card's group number as {portal}")
-        else:  # perhaps a six-character group, perhaps a misreading: a person looks
-            flags.append(flag("group_number_unreadable", field_name))
+        else:
+            # six characters read unsurely (an Rx BIN beside the member ID, its label lost): too unsure to
+            # contradict the client, who saw the card, and staff fill the group in at the eligibility check
+            # anyway, so no review; not the card's group, but proposed
+            set_aside.add(field_name)
+            return Check(field=field_name, typed=typed, status=CheckStatus.PLACEHOLDER,
+                         detail=f"read unsurely as {reading.value}, six characters where the placeholder says "
+                                f"the card's group is not: not taken; staff fill it in at the eligibility check")
         return Check(field=field_name, typed=typed, read=reading.value, status=CheckStatus.PLACEHOLDER,
                      detail=f"proposed: {reading.value}{'' if sure else ' (read unsurely)'} (portal value {portal})")
     distractor = _distractor_typed(field_name, typed_norm, extraction, template)
@@ -365,9 +375,12 @@ def confirmed_readings(extraction: Extraction, verdict: Verdict, pages: Sequence
     becomes the field's, and a first reading is kept among its rivals. Two readings of a blurred digit
     (36012 and 36812) are both the card's; the one the client typed, unprompted, is the one a person
     checking the card would take. A mistyped form matching a misreading was already accepted by the
-    check; this only makes the reading shown agree with the check. ``pages``: the sides read, where the
+    check; this only makes the reading shown agree with the check. A reading the form outweighs
+    (``Verdict.set_aside``) is no longer the field's, only a rival. ``pages``: the sides read, where the
     printed words are found."""
     fields, alternatives = dict(extraction.fields), dict(extraction.alternatives)
+    for name in verdict.set_aside & fields.keys():
+        alternatives[name] = (fields.pop(name), *alternatives.get(name, ()))
     for name, found in verdict.matched.items():
         first = fields.get(name)
         reading = found if isinstance(found, Candidate) else _printed_candidate(name, found, pages)

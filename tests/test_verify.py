@@ -126,18 +126,27 @@ def test_placeholder_proposes_the_read_value_as_info():
     assert [f.severity for f in verdict.flags if f.code == "group_placeholder"] == [Severity.INFO]
 
 
-def test_placeholder_for_a_six_character_group_is_a_mistake_and_an_unsure_reading_is_checked():
+def test_placeholder_for_a_six_character_group_is_a_mistake_and_an_unsure_reading_is_only_proposed():
     """XXXXXX is the input only for a group that is not six characters: typed for OXFORD's 123456 it is
     caught. A group read unsurely that is not six characters agrees with the placeholder (no more in
-    doubt than a group not read at all); read unsurely with six, it may be the portal's value: looked at."""
+    doubt than a group not read at all) and is the card's. Read unsurely with six (an Rx BIN beside the
+    member ID, its label lost), it is too unsure to contradict the client, who saw the card: not the
+    card's group, only proposed, and no review (staff fill the group in at the eligibility check)."""
     verdict = run(OXFORD, "back", group_number="XXXXXX")
     assert status(verdict, "group_number") == CheckStatus.MISMATCH and verdict.needs_review
     unsure = run(UHC, "back", confidence=0.3, group_number="XXXXXX")
     assert status(unsure, "group_number") == CheckStatus.PLACEHOLDER
     assert "group_number" not in {f.field for f in unsure.flags if f.severity != Severity.INFO}
+    assert shown(UHC, "back", confidence=0.3, group_number="XXXXXX").fields["group_number"].value == "98765"
     unsure_six = run(OXFORD, "back", confidence=0.3, group_number="XXXXXX")
-    assert status(unsure_six, "group_number") == CheckStatus.PLACEHOLDER
-    assert "group_number_unreadable" in codes(unsure_six)
+    check = next(c for c in unsure_six.checks if c.field == "group_number")
+    assert check.status == CheckStatus.PLACEHOLDER and check.read is None and "123456" in check.detail
+    assert not unsure_six.needs_review and unsure_six.set_aside == {"group_number"}
+    result = shown(OXFORD, "back", confidence=0.3, group_number="XXXXXX")
+    assert "group_number" not in result.fields
+    assert [c.value for c in result.alternatives["group_number"]] == ["123456"]
+    # typed as another number, the same unsure reading is still looked at by a person
+    assert "group_number_unreadable" in codes(run(OXFORD, "back", confidence=0.3, group_number="654321"))
 
 
 def test_aetna_portal_value_of_group_matches():
