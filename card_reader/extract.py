@@ -1462,9 +1462,12 @@ def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Readi
     unread = 0.0
     sure_voters: set[int] = set()
 
+    first_view: list[tuple[dict[str, float], float]] = []  # the votes before another view's were taken
+
     def taken() -> Iterator[Reading]:
         yield from readings
         if when_split is not None and len(votes) > 1:
+            first_view.append(({k: sum(c ** 2 for c, _, _, _ in found) for k, found in votes.items()}, unread))
             yield from when_split()
 
     for index, words in enumerate(taken()):
@@ -1505,7 +1508,14 @@ def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Readi
                        repaired=min(r for _, _, r, _ in found),
                        confidence=round(candidate.trust * sure * weight[k] / total, 3))
 
-    rivals = tuple(as_candidate(k) for k in ranked[1:] if weight[k] >= MIN_RIVAL_SHARE * total)
+    def fair_share(k: str) -> bool:
+        # in the vote, or in the first view's alone: the other view's readings (all of one value, say)
+        # take no second reading away that the first view gave its share
+        return weight[k] >= MIN_RIVAL_SHARE * total or any(
+            before.get(k, 0.0) >= MIN_RIVAL_SHARE * (sum(before.values()) + unread_before)
+            for before, unread_before in first_view)
+
+    rivals = tuple(as_candidate(k) for k in ranked[1:] if fair_share(k))
     return as_candidate(ranked[0]), rivals
 
 

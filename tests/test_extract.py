@@ -483,6 +483,19 @@ def test_a_split_vote_takes_the_readings_of_another_view_and_a_plain_one_never_a
     assert not asked
 
 
+def test_a_second_reading_keeps_its_fair_share_of_the_first_view_whatever_the_other_view_reads():
+    """The box read alone splits (a blurred 1 read as 9 five times, as 1 three times); read again with the
+    shake taken out, 9 every time: the steadied readings repeat one view's mistake or its truth, and do not
+    dilute the first view's 1 out of the second readings (where a client's typed 133104 confirms it)."""
+    split = [[("133104", 0.9)]] * 3 + [[("933104", 0.9)]] * 5
+    winner, rivals = settle("oxford", "group_number", "933104", 0.9, split,
+                            when_split=lambda: [[("933104", 0.9)]] * 18)
+    assert winner.value == "933104" and [r.value for r in rivals] == ["133104"]
+    # a value the first view read once in nine, nor the pooled vote, gives a fair share: no second reading
+    rare = [[("133104", 0.9)]] + [[("933104", 0.9)]] * 8
+    assert settle("oxford", "group_number", "933104", 0.9, rare, when_split=lambda: [[("933104", 0.9)]] * 18)[1] == ()
+
+
 def test_a_value_read_again_in_more_words_than_it_is_printed_in_votes_whole():
     """Large type comes back from a line read alone in pieces ("H62 1 060 1 3", five words where a value
     has at most three): the pieces together are the value, not the first three of them."""
