@@ -91,6 +91,8 @@ class Zone:
     side: str
     box: Box
     placement: str  # beside | below a label; or, around a value found by its shape: word | left | above
+    label: Optional[str] = None  # the label read, for a zone beside or below one
+    trust: float = 1.0  # what the label and place vouch for a value found here (as ``Candidate.trust``)
 
 
 @dataclass(frozen=True)
@@ -608,11 +610,13 @@ def _value_zones(hit: _LabelHit, spec: FieldSpec, rows: list[Line], hits: list[_
         right = row.words[stop].box.x if stop < len(row.words) else min(page.width, left + 30 * height)
         top, bottom = hit.box.y - height, hit.box.bottom + height
         if right - left > height:
-            zones.append(Zone(side_page.side, _clip(Box(left, top, right - left, bottom - top), page), "beside"))
+            zones.append(Zone(side_page.side, _clip(Box(left, top, right - left, bottom - top), page), "beside",
+                              hit.label, hit.score * PLACEMENT_FACTOR["beside"]))
     if Placement.BELOW in spec.placement:
         left, top = hit.box.x - height, hit.box.bottom
         width = max(hit.box.w + 2 * height, 20 * height)
-        zones.append(Zone(side_page.side, _clip(Box(left, top, width, 3 * height), page), "below"))
+        zones.append(Zone(side_page.side, _clip(Box(left, top, width, 3 * height), page), "below",
+                          hit.label, hit.score * PLACEMENT_FACTOR["below"]))
     return [z for z in zones if z.box.w > 0 and z.box.h > 0]
 
 
@@ -1517,6 +1521,37 @@ def settle_value(spec: FieldSpec, candidate: Candidate, readings: Iterable[Readi
 
     rivals = tuple(as_candidate(k) for k in ranked[1:] if fair_share(k))
     return as_candidate(ranked[0]), rivals
+
+
+def settle_unread(name: str, spec: FieldSpec, zone: Zone, words: Sequence[Word], readings: Iterable[Reading], *,
+                  voters: int = 1, when_split: Optional[Callable[[], Iterable[Reading]]] = None
+                  ) -> Optional[tuple[Candidate, tuple[Candidate, ...]]]:
+    """A value its label was read beside but the page did not read whole (a shadow's edge across it:
+    "GROUP 32. 0-825-16277" for 327190-825-16277): its words read again (``readings``, as for
+    ``settle_value``, all of them taken), the run of the field's shape nearest what the page read in
+    each, and the run read most (weighted as votes are) seeding a vote that the readings decide. None
+    where no reading holds such a run."""
+    near = "".join(ch for w in words for ch in w.text if ch.isalnum() or ch in spec.keep)
+    if not near:
+        return None
+    taken = list(readings)
+    weight: dict[str, float] = {}
+    spelt: dict[str, tuple[str, int]] = {}  # value -> its first reading's raw words and repairs
+    for reading in taken:
+        found = _closest_run(spec, reading, near)
+        if found is not None:
+            value, raw, repaired, confidence = found
+            weight[value] = weight.get(value, 0.0) + (confidence * REPAIR_FACTOR ** repaired) ** 2
+            spelt.setdefault(value, (raw, repaired))
+    if not weight:
+        return None
+    value = max(weight, key=weight.__getitem__)
+    raw, repaired = spelt[value]
+    # the seed carries no vote of its own (base 0): every reading, the one it came from too, votes once
+    seed = Candidate(name, value, raw, 0.0, zone.side, Box.enclosing([w.box for w in words]), zone.label,
+                     zone.placement, repaired, zone.trust)
+    winner, rivals = settle_value(spec, seed, taken, voters=voters, when_split=when_split)
+    return (winner, rivals) if winner.confidence > 0 else None
 
 
 def settle_parts(template: PayerTemplate, candidate: Candidate,

@@ -24,8 +24,8 @@ import numpy as np
 from . import __version__
 from .errors import InvalidSubmission, ProcessingError
 from .extract import (LOGO_HEIGHT, MAIN_NUMBERS, Candidate, Extraction, SidePage, Zone, combine_readings,
-                      extract_fields, forget_rows, settle_parts, settle_value, shape_zones,
-                      without_distractors)
+                      Reading, extract_fields, forget_rows, settle_parts, settle_unread, settle_value,
+                      shape_zones, without_distractors)
 from .load import ImageSource, LoadedImage, load_image
 from .locate import SideImage, locate_cards, rival_sides, upright_corners
 from .models import CardResult, ClientSubmission, FieldReading, PayerResult, SideQuality, Versions
@@ -517,14 +517,23 @@ class CardReader:
                 steadied[side.side] = _steadied_renderings(side)
             return read_value_box(self.settle_engines, steadied[side.side], box, pool=self._settle_pool)
 
+        def images_of(side: ReadSide) -> list[np.ndarray]:
+            if side.side not in renderings:
+                renderings[side.side] = _renderings(side)
+            return renderings[side.side]
+
         for name in MAIN_NUMBERS:
             candidate = fields.get(name)
+            if candidate is None and name in template.fields:
+                found = self._unread_value(name, template, extraction.zones.get(name, ()), sides, fields,
+                                           images_of, read_steadied)
+                if found is not None:
+                    fields[name], alternatives[name] = found
+                continue
             if candidate is None or candidate.placement == "glued":  # its box holds the label too
                 continue
             side = next(s for s in sides if s.side == candidate.side)
-            if side.side not in renderings:
-                renderings[side.side] = _renderings(side)
-            images = renderings[side.side]
+            images = images_of(side)
             if candidate.parts:  # a value printed in parts: each part read again in its own box
                 fields[name], rivals = settle_parts(template, candidate, [
                     read_value_box(self.settle_engines, images, part.box, pool=self._settle_pool)
@@ -540,6 +549,29 @@ class CardReader:
                     second.setdefault(rival.value, rival)
             alternatives[name] = tuple(second.values())
         return replace(extraction, fields=fields, alternatives=alternatives)
+
+    def _unread_value(self, name: str, template: PayerTemplate, zones: Sequence[Zone], sides: list[ReadSide],
+                      fields: dict[str, Candidate], images_of: Callable[[ReadSide], list[np.ndarray]],
+                      read_steadied: Callable[[ReadSide, Box], Iterator[Reading]]
+                      ) -> Optional[tuple[Candidate, tuple[Candidate, ...]]]:
+        """A number whose label was read but whose value the page and the second pass did not read whole:
+        the words beside or below the label (``settle_unread``), read again as a value's box is to settle
+        it. Not a value another field was read as."""
+        others = {normalise_identifier(c.value) for other, c in fields.items() if other != name}
+        for zone in [z for z in zones if z.placement in ("beside", "below")][:ZONES_PER_FIELD]:
+            side = next(s for s in sides if s.side == zone.side)
+            words = next(([w for w in row.words if zone.box.overlap(w.box) > 0.5] for row in sorted(text_rows(side.page), key=lambda r: r.box.y)
+                          if any(zone.box.overlap(w.box) > 0.5 for w in row.words)), [])
+            if not words:
+                continue
+            box = Box.enclosing([w.box for w in words])
+            found = settle_unread(name, template.fields[name], zone, words,
+                                  read_value_box(self.settle_engines, images_of(side), box, pool=self._settle_pool),
+                                  voters=len(self.settle_engines),
+                                  when_split=lambda side=side, box=box: read_steadied(side, box))
+            if found is not None and normalise_identifier(found[0].value) not in others:
+                return found
+        return None
 
     @property
     def _settle_pool(self) -> Optional[ThreadPoolExecutor]:

@@ -496,6 +496,23 @@ def test_a_second_reading_keeps_its_fair_share_of_the_first_view_whatever_the_ot
     assert settle("oxford", "group_number", "933104", 0.9, rare, when_split=lambda: [[("933104", 0.9)]] * 18)[1] == ()
 
 
+def test_a_value_the_page_read_broken_beside_its_label_is_settled_from_its_words_read_again():
+    """A shadow's edge across Aetna's group ("GROUP 32. 0-825-16277"): read alone, most readings give the
+    whole value, some the same pieces. The value read most seeds the vote, which it wins, under the label
+    read; readings with nothing of the field's shape give nothing."""
+    from card_reader.extract import Zone, settle_unread
+
+    spec = TEMPLATES.get("aetna").fields["group_number"]
+    zone = Zone("front", Box(200, 400, 600, 60), "beside", "GROUP", 1.0)
+    words = [Word("32.", Box(210, 410, 50, 30), 0.89), Word("0-825-16277", Box(300, 410, 260, 30), 0.92)]
+    broken = [("32.", 0.8), ("0-825-16277", 0.6)]
+    whole = [("327190-825-16277", 0.9)]
+    winner, _ = settle_unread("group_number", spec, zone, words, [broken, whole, broken, whole, whole, whole])
+    assert (winner.value, winner.label, winner.side) == ("327190-825-16277", "GROUP", "front")
+    assert 0 < winner.confidence < 0.9
+    assert settle_unread("group_number", spec, zone, words, [[("Covered", 0.9), ("Members:", 0.9)]] * 6) is None
+
+
 def test_a_value_read_again_in_more_words_than_it_is_printed_in_votes_whole():
     """Large type comes back from a line read alone in pieces ("H62 1 060 1 3", five words where a value
     has at most three): the pieces together are the value, not the first three of them."""

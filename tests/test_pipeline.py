@@ -115,6 +115,27 @@ def test_a_second_settling_engine_votes_too(tmp_path):
     assert "fake" in result.versions.engine and "second" in result.versions.engine
 
 
+def test_a_number_read_broken_beside_its_label_is_read_again_from_its_words(tmp_path, monkeypatch):
+    """A shadow's edge broke the group beside its label ("Group Number: 98 °'5", no value of its shape):
+    its words' box read again as a value's is settles it, under the label read."""
+    import card_reader.pipeline as pipeline
+
+    broken = FRONT.replace("98765", "98 °‘5")
+    boxes = []
+
+    def read_value_box(engines, images, box, pool=None):
+        boxes.append(box)
+        return iter([(("98765", 0.9),)] * 6)
+
+    monkeypatch.setattr(pipeline, "read_value_box", read_value_box)
+    engine = FakeEngine([page_from_text(broken), page_from_text(BACK)])
+    result = CardReader(engine=engine).read(card_photo(tmp_path / "f.png"), card_photo(tmp_path / "b.png"),
+                                            {"group_number": "98765"})
+    assert (result.fields["group_number"].value, result.fields["group_number"].label) == ("98765", "Group Number")
+    assert [c.status.value for c in result.checks if c.field == "group_number"] == ["match"]
+    assert boxes
+
+
 def test_dark_photo_and_missing_outline_are_quality_issues(tmp_path):
     """Issues name what the client can fix; a retake is asked for only because the ID was not read."""
     dark = card_photo(tmp_path / "dark.png")
