@@ -560,8 +560,7 @@ class CardReader:
         others = {normalise_identifier(c.value) for other, c in fields.items() if other != name}
         for zone in [z for z in zones if z.placement in ("beside", "below")][:ZONES_PER_FIELD]:
             side = next(s for s in sides if s.side == zone.side)
-            words = next(([w for w in row.words if zone.box.overlap(w.box) > 0.5] for row in sorted(text_rows(side.page), key=lambda r: r.box.y)
-                          if any(zone.box.overlap(w.box) > 0.5 for w in row.words)), [])
+            words = _first_row_in(side.page, zone.box)
             if not words:
                 continue
             box = Box.enclosing([w.box for w in words])
@@ -767,6 +766,15 @@ def _whole_words(box: Box, page: Page) -> Box:
     top = min([top, *(max(box.y, b.y) for b in held)]) if bottom - top >= box.h / 2 else box.y
     bottom = max([bottom, *(min(box.bottom, b.bottom) for b in held)]) if bottom - box.y >= box.h / 2 else box.bottom
     return Box(box.x, top, box.w, bottom - top)
+
+
+def _first_row_in(page: Page, box: Box) -> list[Word]:
+    """The words of the topmost row that has words inside the box (most of each word), those words only."""
+    for row in sorted(text_rows(page), key=lambda r: r.box.y):
+        inside = [w for w in row.words if box.overlap(w.box) > 0.5]
+        if inside:
+            return inside
+    return []
 
 
 def _unsure_zones(extraction: Extraction, template: PayerTemplate, pages: list[SidePage]) -> list[Zone]:
