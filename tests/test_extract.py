@@ -491,7 +491,7 @@ def test_a_second_reading_keeps_its_fair_share_of_the_first_view_whatever_the_ot
     winner, rivals = settle("oxford", "group_number", "933104", 0.9, split,
                             when_split=lambda: [[("933104", 0.9)]] * 18)
     assert winner.value == "933104" and [r.value for r in rivals] == ["133104"]
-    # a value the first view read once in nine, nor the pooled vote, gives a fair share: no second reading
+    # read once in nine by the first view, and rarer still in the pooled vote: no second reading
     rare = [[("133104", 0.9)]] + [[("933104", 0.9)]] * 8
     assert settle("oxford", "group_number", "933104", 0.9, rare, when_split=lambda: [[("933104", 0.9)]] * 18)[1] == ()
 
