@@ -558,7 +558,7 @@ class CardReader:
         the words beside or below the label (``settle_unread``), read again as a value's box is to settle
         it. Not a value another field was read as."""
         others = {normalise_identifier(c.value) for other, c in fields.items() if other != name}
-        for zone in [z for z in zones if z.placement in ("beside", "below")][:ZONES_PER_FIELD]:
+        for zone in zones[:ZONES_PER_FIELD]:  # an extraction's zones are its labels' (beside, below)
             side = next(s for s in sides if s.side == zone.side)
             words = _first_row_in(side.page, zone.box)
             if not words:
